@@ -1,0 +1,40 @@
+module Functional.Cli.Commands.Predict
+
+open System
+open System.Globalization
+open Argu
+open Functional.Devices
+open Functional.Networks
+open Functional.Cli.Arguments
+open Functional.Cli.Output
+
+/// "0,1" or "0 1" or "0;1" as numbers; anything else is an error naming the bad value.
+let parseValues (text: string) : Result<float32[], string> =
+    let parts = text.Split([| ','; ';'; ' '; '\t' |], StringSplitOptions.RemoveEmptyEntries)
+    let parsed =
+        parts
+        |> Array.map (fun p ->
+            match Single.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture) with
+            | true, v when Single.IsFinite v -> Ok v
+            | _ -> Error p)
+    match parsed |> Array.tryPick (function Error p -> Some p | Ok _ -> None) with
+    | Some bad -> Error(sprintf "--input \"%s\": '%s' is not a number" text bad)
+    | None when parts.Length = 0 -> Error "--input is empty: give the example's values, e.g. --input \"0,1\""
+    | None -> Ok(parsed |> Array.map (function Ok v -> v | Error _ -> nanf))
+
+let run (args: ParseResults<PredictArgs>) =
+    let path = args.GetResult PredictArgs.File
+    let weights = args.GetResult PredictArgs.Weights
+    let device = args.TryGetResult PredictArgs.Device |> Option.map ComputeDevice.Parse |> Option.defaultValue ComputeDevice.Cpu
+    let inputs = args.GetResults PredictArgs.Input |> List.map parseValues
+    match inputs |> List.tryPick (function Error e -> Some e | Ok _ -> None) with
+    | Some message ->
+        error message
+        Exit.failed
+    | None ->
+        use network = Network.Load(path, weights, NetworkOptions(Device = device))
+        let examples = inputs |> List.map (function Ok v -> v | Error _ -> [||]) |> Array.ofList
+        let outputs = network.Predict examples
+        for output in outputs do
+            printfn "%s" (output |> Array.map (float >> number) |> String.concat ", ")
+        Exit.ok

@@ -1,0 +1,20 @@
+/// How the CLI writes numbers, shapes and errors.
+module Functional.Cli.Output
+
+open System
+open System.Globalization
+
+let number (x: float) = x.ToString("0.######", CultureInfo.InvariantCulture)
+
+let vector (values: float32 seq) =
+    values |> Seq.map (float >> number) |> String.concat "; " |> sprintf "[%s]"
+
+let error (message: string) = eprintfn "%s" message
+
+/// Exit codes: 0 success, 1 a problem with the user's program, data or files, 2 bad command line,
+/// 3 the engine could not start.
+module Exit =
+    let ok = 0
+    let failed = 1
+    let usage = 2
+    let engine = 3

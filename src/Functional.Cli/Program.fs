@@ -1,0 +1,58 @@
+module Functional.Cli.Program
+
+open System
+open System.IO
+open Argu
+open Functional.Networks
+open Functional.Checkpoints
+open Functional.Training
+open Functional.Cli.Arguments
+open Functional.Cli.Output
+
+let private parser = ArgumentParser.Create<FnnArgs>(programName = "fnn")
+
+/// Every expected failure becomes a message and an exit code; nothing reaches the user as a stack trace.
+let private guarded (command: unit -> int) =
+    try
+        command ()
+    with
+    | :? FnnCompileException as e ->
+        error e.Message
+        Exit.failed
+    | :? FileNotFoundException
+    | :? DirectoryNotFoundException
+    | :? CheckpointFormatException
+    | :? CheckpointMismatchException
+    | :? TrainingDivergedException
+    | :? ArgumentException
+    | :? FormatException
+    | :? NotSupportedException
+    | :? InvalidOperationException
+    | :? UnauthorizedAccessException as e ->
+        error (sprintf "error: %s" e.Message)
+        Exit.failed
+    | :? IOException as e ->
+        error (sprintf "error: %s" e.Message)
+        Exit.failed
+    | Functional.Engine.EngineUnavailable message ->
+        error (sprintf "error: %s" message)
+        Exit.engine
+
+[<EntryPoint>]
+let main argv =
+    try
+        let results = parser.ParseCommandLine(argv, raiseOnUsage = true)
+        match results.GetSubCommand() with
+        | Check args -> guarded (fun () -> Commands.Check.run args)
+        | Train args -> guarded (fun () -> Commands.Train.run args)
+        | Predict args -> guarded (fun () -> Commands.Predict.run args)
+        | Version ->
+            printfn "fnn %s" (typeof<FnnFile>.Assembly.GetName().Version.ToString(3))
+            Exit.ok
+    with :? ArguParseException as e ->
+        if e.ErrorCode = ErrorCode.HelpText then
+            printfn "%s" e.Message
+            Exit.ok
+        else
+            eprintfn "%s" e.Message
+            Exit.usage

@@ -1,0 +1,21 @@
+using Functional.Devices;
+
+namespace Functional.Networks;
+
+/// <summary>How a network is built: its device, its element type and the seed of its first weights.</summary>
+public sealed record NetworkOptions
+{
+    /// <summary>Seed for the initial weights (and, in training, the shuffling); null leaves torch's generator as it is.</summary>
+    public long? Seed { get; init; }
+
+    public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
+
+    /// <summary>float32 by default; float64 for numerical checks.</summary>
+    public Precision Precision { get; init; } = Precision.Float32;
+}
+
+public enum Precision
+{
+    Float32,
+    Float64,
+}

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using Functional.Data;
+using Functional.Lang.Compilation;
+using TorchSharp;
+
+namespace Functional.Training;
+
+/// <summary>The training loop: mini-batches, one dispose scope per step, so native memory stays flat.</summary>
+public static class Trainer
+{
+    /// <summary>Keras's default.</summary>
+    public const int DefaultBatchSize = 32;
+
+    internal static TrainingResult Run(CompiledModel module, TrainingPlan plan, TrainingOptions options,
+        IProgress<EpochReport>? progress, CancellationToken cancellation)
+    {
+        var epochs = options.Epochs ?? plan.Epochs;
+        var learningRate = options.LearningRate ?? plan.LearningRate;
+        if (epochs <= 0) throw new ArgumentOutOfRangeException(nameof(options), epochs, "epochs must be positive");
+        if (!(learningRate > 0) || !double.IsFinite(learningRate))
+            throw new ArgumentOutOfRangeException(nameof(options), learningRate, "the learning rate must be a positive number");
+        var batchSize = options.BatchSize ?? plan.BatchSize ?? DefaultBatchSize;
+        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), batchSize, "the batch size must be positive");
+
+        using var data = ExampleTensors.Create(module.Model, module.Placement, plan.Inputs, plan.Targets);
+        var loss = Losses.compile(plan.Loss);
+        using var optimizer = CreateOptimizer(plan.Optimizer, module, learningRate, plan.Momentum);
+        if (options.Seed is { } seed) torch.manual_seed(seed);
+
+        var history = new List<double>(epochs);
+        var clock = Stopwatch.StartNew();
+        var cancelled = false;
+        var step = 0L;
+        module.train();
+        try
+        {
+            for (var epoch = 1; epoch <= epochs && !cancelled; epoch++)
+            {
+                double sum = 0;
+                var seen = 0;
+                using (var epochScope = torch.NewDisposeScope())
+                {
+                    var order = options.Shuffle && data.Count > batchSize
+                        ? torch.randperm(data.Count, device: module.Placement.Device)
+                        : null;
+                    for (var start = 0; start < data.Count; start += batchSize)
+                    {
+                        if (cancellation.IsCancellationRequested)
+                        {
+                            cancelled = true;
+                            break;
+                        }
+                        var rows = Math.Min(batchSize, data.Count - start);
+                        using var scope = torch.NewDisposeScope();
+                        var (x, y) = Batch(data, order, start, rows);
+                        optimizer.zero_grad();
+                        var value = loss.Invoke(module.forward(x), y);
+                        var lossValue = value.ToDouble();
+                        step++;
+                        // Checked before the update, so the weights stay those of the last good step.
+                        if (!double.IsFinite(lossValue))
+                            throw new TrainingDivergedException(epoch, step, lossValue);
+                        value.backward();
+                        optimizer.step();
+                        sum += lossValue * rows;
+                        seen += rows;
+                    }
+                }
+                if (seen == data.Count)
+                {
+                    history.Add(sum / seen);
+                    progress?.Report(new EpochReport(epoch, epochs, sum / seen, clock.Elapsed));
+                }
+            }
+        }
+        finally
+        {
+            module.eval();
+        }
+        return new TrainingResult(history, cancelled, clock.Elapsed);
+    }
+
+    private static (torch.Tensor X, torch.Tensor Y) Batch(ExampleTensors data, torch.Tensor? order, int start, int rows)
+    {
+        var targets = data.Targets!;
+        if (order is null)
+            return rows == data.Count
+                ? (data.Inputs, targets)
+                : (data.Inputs.narrow(0, start, rows), targets.narrow(0, start, rows));
+        var index = order.narrow(0, start, rows);
+        return (data.Inputs.index_select(0, index), targets.index_select(0, index));
+    }
+
+    private static torch.optim.Optimizer CreateOptimizer(string name, CompiledModel module, double learningRate, double momentum)
+    {
+        var parameters = module.parameters().Where(p => p.requires_grad).ToList();
+        return name switch
+        {
+            "sgd" => torch.optim.SGD(parameters, learningRate, momentum),
+            "adam" => torch.optim.Adam(parameters, learningRate),
+            _ => throw new ArgumentException($"unknown optimizer '{name}': expected sgd or adam"),
+        };
+    }
+}

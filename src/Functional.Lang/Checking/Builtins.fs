@@ -1,0 +1,124 @@
+/// The names every program can use: layers, activations, math, initialisers, losses, optimizers.
+module Functional.Lang.Checking.Builtins
+
+open Functional.Lang
+open Functional.Lang.Syntax
+
+let private layer name range (infer: Shape -> Result<Op * Shape, string>) =
+    VLayer
+        { Name = name
+          Range = range
+          Label = None
+          Build =
+            fun path input ->
+                match infer input with
+                | Ok(op, output) -> Ok { Path = path; Op = op; Input = input; Output = output; Range = range }
+                | Error message -> Checked.fail range message }
+
+let private numeric name (input: Shape) =
+    if input.Tokens then
+        Error(sprintf "%s needs numbers, but its input %O holds token ids" name input)
+    else Ok()
+
+let private dense range units =
+    let name = sprintf "dense %d" units
+    layer name range (fun input ->
+        numeric name input
+        |> Result.bind (fun () ->
+            match Shape.last input with
+            | None -> Error(sprintf "%s needs an input with at least one dimension, but its input is a scalar" name)
+            | Some(Symbol s) ->
+                Error(sprintf "%s needs its input's last dimension to be a number, but it is '%s' in %O" name s input)
+            | Some(Known n) -> Ok(Dense(n, units), Shape.withLast (Known units) input)))
+
+let private activation name act range =
+    layer name range (fun input -> numeric name input |> Result.map (fun () -> Activate act, input))
+
+let private func name positional options invoke =
+    VFunction { Name = name; Positional = positional; Options = options; Invoke = invoke }
+
+let private denseFunction range =
+    func "dense" [ "units" ] [] (fun call ->
+        let (units, at) = call.Args[0]
+        Value.asInt at "dense's number of units" units
+        |> Result.bind (fun n ->
+            if n > 0 then Ok(dense call.Range n)
+            else Checked.fail at (sprintf "dense needs a positive number of units, but it is %d" n)))
+
+let private mathFunction name op =
+    func name [ "x" ] [] (fun call ->
+        match call.Args[0] with
+        | VTensor t, _ -> Ok(VTensor { Kind = Unary(op, t); Shape = t.Shape; Batched = t.Batched })
+        | (VInt _ | VFloat _) as v, at ->
+            Value.asFloat at name v
+            |> Result.map (fun x ->
+                let f =
+                    match op with
+                    | Exp -> exp
+                    | Log -> log
+                    | Sqrt -> sqrt
+                    | Abs -> abs
+                    | Neg -> (~-)
+                VFloat(f x))
+        | VError, _ -> Error []
+        | v, at -> Checked.fail at (sprintf "%s needs a tensor or a number, but got %s" name (Value.describe v)))
+
+let private option name (call: Call) (defaults: (string * Value) list) =
+    match Map.tryFind name call.Named, List.tryFind (fst >> (=) name) defaults with
+    | Some(v, at), _ -> v, at
+    | None, Some(_, v) -> v, call.Range
+    | None, None -> VFloat 0.0, call.Range
+
+let private optimizer name defaults =
+    func name [] defaults (fun call ->
+        let number key what =
+            let v, at = option key call defaults
+            Value.asFloat at what v
+        Checked.check {
+            let! lr = number "lr" (name + "'s learning rate (lr)")
+            let! momentum = number "momentum" (name + "'s momentum")
+            if lr <= 0.0 then return! Checked.fail call.Range (sprintf "the learning rate must be positive, but it is %g" lr)
+            else return VOptimizer { Name = name; LearningRate = lr; Momentum = momentum }
+        })
+
+let private initialiser name positional (make: float list -> Init) =
+    func name positional [] (fun call ->
+        call.Args
+        |> List.map (fun (v, at) -> Value.asFloat at (sprintf "%s's %s" name positional[0]) v)
+        |> Checked.all
+        |> Result.map (make >> VInit))
+
+/// Each builtin is made at its use site, so that layers remember where they were written.
+let table: Map<string, Range -> Value> =
+    let activations =
+        [ "sigmoid", Sigmoid
+          "tanh", Tanh
+          "relu", Relu
+          "gelu", Gelu
+          "silu", Silu
+          "softmax", Softmax
+          "logSoftmax", LogSoftmax
+          "identity", Identity ]
+        |> List.map (fun (name, act) -> name, (fun range -> activation name act range))
+    let constant value = fun (_: Range) -> value
+    Map(
+        activations
+        @ [ "dense", denseFunction
+            "linear", denseFunction
+            "exp", constant (mathFunction "exp" Exp)
+            "log", constant (mathFunction "log" Log)
+            "sqrt", constant (mathFunction "sqrt" Sqrt)
+            "abs", constant (mathFunction "abs" Abs)
+            "zeros", constant (VInit Zeros)
+            "ones", constant (VInit Ones)
+            "xavier", constant (VInit Xavier)
+            "he", constant (VInit He)
+            "normal", constant (initialiser "normal" [ "std" ] (fun xs -> Normal xs[0]))
+            "uniform", constant (initialiser "uniform" [ "low"; "high" ] (fun xs -> Uniform(xs[0], xs[1])))
+            "mse", constant (VLoss MeanSquaredError)
+            "bce", constant (VLoss BinaryCrossEntropy)
+            "crossEntropy", constant (VLoss CrossEntropy)
+            "l1", constant (VLoss L1)
+            "sgd", constant (optimizer "sgd" [ "lr", VFloat 0.01; "momentum", VFloat 0.0 ])
+            "adam", constant (optimizer "adam" [ "lr", VFloat 0.001 ]) ]
+    )

@@ -1,0 +1,578 @@
+/// Checking: evaluates a parsed program with every name resolved and every shape inferred, before any
+/// tensor exists. The result is the checked network (Network.fs) or every independent error.
+module Functional.Lang.Checking.Elaborate
+
+open Functional.Lang
+open Functional.Lang.Syntax
+open Functional.Lang.Checking.Value
+
+type private Binding =
+    | Builtin of (Range -> Value)
+    | Bound of Value
+
+type private Env = Map<string, Binding>
+
+let private fail = Checked.fail
+let private check = Checked.check
+
+let private undefined (env: Env) (id: Ident) =
+    let hint =
+        match Checked.suggest id.Name (Map.keys env) with
+        | Some near -> sprintf "; did you mean '%s'?" near
+        | None -> ""
+    fail id.Range (sprintf "'%s' is not defined%s" id.Name hint)
+
+let private lookup (env: Env) (id: Ident) =
+    match Map.tryFind id.Name env with
+    | Some(Bound v) -> Ok v
+    | Some(Builtin make) -> Ok(make id.Range)
+    | None -> undefined env id
+
+let private bind name value (env: Env) : Env = Map.add name (Bound value) env
+
+let private opSymbol op =
+    match op with
+    | Add -> "+"
+    | Subtract -> "-"
+    | Multiply -> "*"
+    | Divide -> "/"
+    | Power -> "**"
+    | MatMul -> "@"
+
+// ---------------------------------------------------------------------------------------------
+// Tensor math: shapes per example, as NumPy/PyTorch define them.
+
+let private scalarTerm x = { Kind = Scalar x; Shape = Shape.scalar; Batched = false }
+
+/// Shape of `a @ b` (torch.matmul's rules on per-example shapes).
+let private matmulShape range (a: Shape) (b: Shape) =
+    let ra, rb = Shape.rank a, Shape.rank b
+    if ra = 0 || rb = 0 then
+        fail range (sprintf "@ multiplies tensors with at least one dimension, but got %O @ %O" a b)
+    else
+        let a' = if ra = 1 then Known 1 :: a.Dims else a.Dims
+        let b' = if rb = 1 then b.Dims @ [ Known 1 ] else b.Dims
+        let split dims = List.take (List.length dims - 2) dims, List.item (List.length dims - 2) dims, List.last dims
+        let batchA, m, k = split a'
+        let batchB, k', n = split b'
+        if k <> k' then
+            let which = if rb = 1 then "only dimension" else "first of its last two dimensions"
+            fail range (sprintf "@ cannot multiply %O by %O: the left side's last dimension (%O) must equal the right side's %s (%O)" a b k which k')
+        else
+            match Shape.broadcast { Dims = batchA; Tokens = false } { Dims = batchB; Tokens = false } with
+            | None -> fail range (sprintf "@ cannot multiply %O by %O: their leading dimensions do not broadcast" a b)
+            | Some batch ->
+                let dims = batch.Dims @ (if ra = 1 then [] else [ m ]) @ (if rb = 1 then [] else [ n ])
+                Ok { Dims = dims; Tokens = false }
+
+let private tensorBinary range op (a: Term) (b: Term) =
+    let shape =
+        match op with
+        | MatMul -> matmulShape range a.Shape b.Shape
+        | _ ->
+            match Shape.broadcast a.Shape b.Shape with
+            | Some s -> Ok s
+            | None -> fail range (sprintf "%s cannot combine shapes %O and %O: they do not broadcast" (opSymbol op) a.Shape b.Shape)
+    shape |> Result.map (fun s -> VTensor { Kind = TermKind.Binary(op, a, b); Shape = s; Batched = a.Batched || b.Batched })
+
+let private numberBinary range op (a: Value) (b: Value) =
+    match op, a, b with
+    | MatMul, _, _ -> fail range "@ multiplies tensors, not numbers"
+    | Divide, VInt _, VInt 0 -> fail range "division by zero"
+    | Add, VInt x, VInt y -> Ok(VInt(x + y))
+    | Subtract, VInt x, VInt y -> Ok(VInt(x - y))
+    | Multiply, VInt x, VInt y -> Ok(VInt(x * y))
+    | Divide, VInt x, VInt y -> Ok(VInt(x / y))
+    | Power, VInt x, VInt y when y >= 0 -> Ok(VInt(pown x y))
+    | _ ->
+        check {
+            let! x = asFloat range (sprintf "the left side of %s" (opSymbol op)) a
+            let! y = asFloat range (sprintf "the right side of %s" (opSymbol op)) b
+            return
+                VFloat(
+                    match op with
+                    | Add -> x + y
+                    | Subtract -> x - y
+                    | Multiply -> x * y
+                    | Divide -> x / y
+                    | Power -> x ** y
+                    | MatMul -> nan
+                )
+        }
+
+let private binary range op (a: Value) (b: Value) =
+    let asTerm v =
+        match v with
+        | VTensor t -> Some t
+        | VInt n -> Some(scalarTerm (float n))
+        | VFloat f -> Some(scalarTerm f)
+        | _ -> None
+    match a, b with
+    | VError, _
+    | _, VError -> Error []
+    | (VInt _ | VFloat _), (VInt _ | VFloat _) -> numberBinary range op a b
+    | (VTensor _, _ | _, VTensor _) ->
+        match asTerm a, asTerm b with
+        | Some x, Some y -> tensorBinary range op x y
+        | None, _ -> fail range (sprintf "%s needs numbers or tensors, but its left side is %s" (opSymbol op) (describe a))
+        | _, None -> fail range (sprintf "%s needs numbers or tensors, but its right side is %s" (opSymbol op) (describe b))
+    | _ ->
+        let bad = match a with VInt _ | VFloat _ -> b | _ -> a
+        fail range (sprintf "%s needs numbers or tensors, but got %s" (opSymbol op) (describe bad))
+
+// ---------------------------------------------------------------------------------------------
+// Layers and application.
+
+/// The path a layer gets when applied inside a `fun` body: its label, or its turn in the body.
+let private scopedPath (scope: GraphScope) (layer: Layer) =
+    match layer.Label with
+    | Some label -> Node.join scope.Path label
+    | None ->
+        let n = scope.Next.Value
+        scope.Next.Value <- n + 1
+        Node.join scope.Path (string n)
+
+/// A function of one tensor used where a layer is expected (`fun x -> ...`, a model body) becomes a
+/// layer whose node is the function's body, built once its input's shape is known.
+let rec private asLayer (value: Value) (range: Range) : Checked<Layer> =
+    match value with
+    | VLayer layer -> Ok layer
+    | VError -> Error []
+    | VFunction f when f.Positional.Length = 1 ->
+        Ok
+            { Name = f.Name
+              Range = range
+              Label = None
+              Build =
+                fun path input ->
+                    let x = VTensor { Kind = Input; Shape = input; Batched = true }
+                    let scope = { Path = path; Next = ref 0 }
+                    f.Invoke { Args = [ x, range ]; Named = Map.empty; Range = range; Scope = Some scope }
+                    |> Result.bind (function
+                        | VTensor t -> Ok { Path = path; Op = Graph t; Input = input; Output = t.Shape; Range = range }
+                        | VError -> Error []
+                        | v -> fail range (sprintf "a function used as a layer must return a tensor, but this one returns %s" (describe v))) }
+    | v -> fail range (sprintf "expected a layer or a function of one tensor here, but this is %s" (describe v))
+
+and private chain (layers: Layer list) range =
+    let build path (input: Shape) =
+        let rec go i (shape: Shape) acc (steps: Layer list) =
+            match steps with
+            | [] -> Ok(List.rev acc, shape)
+            | layer :: rest ->
+                let stepPath = Node.join path (defaultArg layer.Label (string i))
+                match layer.Build stepPath shape with
+                | Ok node -> go (i + 1) node.Output (node :: acc) rest
+                | Error errors ->
+                    // Say where the offending input came from.
+                    let errors =
+                        match acc with
+                        | previous :: _ ->
+                            errors
+                            |> List.map (Diagnostic.withRelated previous.Range (sprintf "its input %O comes from here" shape))
+                        | [] -> errors
+                    Error errors
+        go 0 input [] layers
+        |> Result.map (fun (nodes, output) -> { Path = path; Op = Chain nodes; Input = input; Output = output; Range = range })
+    { Name = "chain"; Range = range; Label = None; Build = build }
+
+let private applyLayer (layer: Layer) (arg: Value, at: Range) (call: Call) =
+    match arg, call.Scope with
+    | VError, _ -> Error []
+    | VTensor t, Some scope ->
+        layer.Build (scopedPath scope layer) t.Shape
+        |> Result.map (fun node -> VTensor { Kind = TermKind.Layer(node, t); Shape = node.Output; Batched = t.Batched })
+    | VTensor _, None -> fail call.Range (sprintf "%s can only be applied to a tensor inside a 'fun' body" layer.Name)
+    | v, _ -> fail at (sprintf "%s is a layer: it applies to a tensor, but got %s" layer.Name (describe v))
+
+let rec private apply (f: Value, fRange: Range) (call: Call) : Checked<Value> =
+    match f with
+    | VError -> Error []
+    | VFunction fn ->
+        let unknown =
+            call.Named
+            |> Map.toList
+            |> List.filter (fun (name, _) -> not (List.exists (fst >> (=) name) fn.Options))
+        match unknown with
+        | (name, (_, at)) :: _ ->
+            let options =
+                match fn.Options with
+                | [] -> sprintf "%s takes no named options" fn.Name
+                | opts -> sprintf "its options are %s" (opts |> List.map fst |> String.concat ", ")
+            let hint =
+                match Checked.suggest name (List.map fst fn.Options) with
+                | Some near -> sprintf "did you mean '%s'? " near
+                | None -> ""
+            fail at (sprintf "%s has no option '%s'; %s%s" fn.Name name hint options)
+        | [] ->
+            let n = fn.Positional.Length
+            if call.Args.Length < n then
+                // Partial application: remember what was given so far.
+                let given = call
+                Ok(
+                    VFunction
+                        { fn with
+                            Positional = List.skip call.Args.Length fn.Positional
+                            Invoke =
+                                fun later ->
+                                    fn.Invoke
+                                        { later with
+                                            Args = given.Args @ later.Args
+                                            Named = Map.fold (fun m k v -> Map.add k v m) given.Named later.Named } }
+                )
+            else
+                let now, rest = List.splitAt n call.Args
+                fn.Invoke { call with Args = now }
+                |> Result.bind (fun result ->
+                    if rest.IsEmpty then Ok result
+                    else apply (result, call.Range) { call with Args = rest; Named = Map.empty })
+    | VLayer layer ->
+        match call.Args with
+        | [] -> fail fRange (sprintf "%s takes no named options" layer.Name)
+        | arg :: rest ->
+            if not call.Named.IsEmpty then
+                fail (snd (Map.find (Seq.head (Map.keys call.Named)) call.Named)) (sprintf "%s takes no named options" layer.Name)
+            else
+                applyLayer layer arg call
+                |> Result.bind (fun result ->
+                    if rest.IsEmpty then Ok result else apply (result, call.Range) { call with Args = rest })
+    | v -> fail fRange (sprintf "%s is not a function: it cannot be applied to arguments" (describe v))
+
+/// Evaluates an expression. `scope` is the `fun` body being built, if any.
+let rec private eval (env: Env) (scope: GraphScope option) (expr: Expr) : Checked<Value> =
+    match expr with
+    | Number(v, true, r) ->
+        if abs v > float System.Int32.MaxValue then fail r (sprintf "the integer %g is too large" v)
+        else Ok(VInt(int v))
+    | Number(v, false, _) -> Ok(VFloat v)
+    | Bool(b, _) -> Ok(VBool b)
+    | String(s, _) -> Ok(VString s)
+    | Var id -> lookup env id
+    | Apply(f, args, r) ->
+        check {
+            let! fv = eval env scope f
+            let positional = args |> List.choose (function Positional e -> Some e | Named _ -> None)
+            let named = args |> List.choose (function Named(id, e, r) -> Some(id, e, r) | Positional _ -> None)
+            let! values = positional |> List.map (fun e -> eval env scope e |> Result.map (fun v -> v, Expr.range e)) |> Checked.all
+            let! options =
+                named
+                |> List.map (fun (id, e, _) -> eval env scope e |> Result.map (fun v -> id, (v, id.Range)))
+                |> Checked.all
+            let duplicate = options |> List.countBy (fun (id, _) -> id.Name) |> List.tryFind (fun (_, n) -> n > 1)
+            match duplicate with
+            | Some(name, _) ->
+                let id, _ = options |> List.findBack (fun (id, _) -> id.Name = name)
+                return! fail id.Range (sprintf "the option '%s' is given twice" name)
+            | None ->
+                let named = options |> List.map (fun (id, v) -> id.Name, v) |> Map.ofList
+                return! apply (fv, Expr.range f) { Args = values; Named = named; Range = r; Scope = scope }
+        }
+    | Binary(op, a, b, r) ->
+        check {
+            let! x = eval env scope a
+            let! y = eval env scope b
+            return! binary r op x y
+        }
+    | Negate(e, r) ->
+        eval env scope e
+        |> Result.bind (function
+            | VInt n -> Ok(VInt -n)
+            | VFloat f -> Ok(VFloat -f)
+            | VTensor t -> Ok(VTensor { t with Kind = Unary(Neg, t) })
+            | VError -> Error []
+            | v -> fail r (sprintf "'-' needs a number or a tensor, but got %s" (describe v)))
+    | Compose(_, _, r) ->
+        let rec steps e =
+            match e with
+            | Compose(a, b, _) -> steps a @ steps b
+            | e -> [ e ]
+        steps expr
+        |> List.map (fun e -> eval env scope e |> Result.bind (fun v -> asLayer v (Expr.range e)))
+        |> Checked.all
+        |> Result.map (fun layers -> VLayer(chain layers r))
+    | Pipe(x, f, r) ->
+        check {
+            let! xv = eval env scope x
+            let! fv = eval env scope f
+            return! apply (fv, Expr.range f) { Args = [ xv, Expr.range x ]; Named = Map.empty; Range = r; Scope = scope }
+        }
+    | Lambda(parameters, body, _) -> Ok(closure env "fun" (parameters |> List.map (fun p -> p.Name)) [] body)
+    | List(items, _) -> items |> List.map (eval env scope) |> Checked.all |> Result.map VList
+    | Pair(a, b, _) ->
+        check {
+            let! x = eval env scope a
+            let! y = eval env scope b
+            return VPair(x, y)
+        }
+    | LetIn(binding, body, _) ->
+        check {
+            let! value = letValue env scope binding
+            return! eval (bind binding.Name.Name value env) scope body
+        }
+    | Labeled(e, label, _) ->
+        eval env scope e
+        |> Result.bind (fun v -> asLayer v (Expr.range e))
+        |> Result.map (fun layer -> VLayer { layer with Label = Some label.Name })
+
+/// A user function: positional parameters, then options with defaults. Its body is evaluated at each
+/// call, in the scope of the caller (so layers it applies are numbered where they are used).
+and private closure (env: Env) name (positional: string list) (options: (string * Expr) list) body =
+    let defaults = options |> List.map (fun (n, _) -> n, VError)
+    VFunction
+        { Name = name
+          Positional = positional
+          Options = defaults
+          Invoke =
+            fun call ->
+                let bound =
+                    List.zip positional (call.Args |> List.map fst)
+                    |> List.fold (fun e (n, v) -> bind n v e) env
+                options
+                |> List.map (fun (n, dflt) ->
+                    match Map.tryFind n call.Named with
+                    | Some(v, _) -> Ok(n, v)
+                    | None -> eval env call.Scope dflt |> Result.map (fun v -> n, v))
+                |> Checked.all
+                |> Result.bind (fun opts ->
+                    let full = opts |> List.fold (fun e (n, v) -> bind n v e) bound
+                    eval full call.Scope body) }
+
+and private letValue env scope (binding: LetBinding) : Checked<Value> =
+    match binding.Parameters with
+    | [] -> eval env scope binding.Value
+    | parameters ->
+        let positional = parameters |> List.filter (fun p -> p.Default.IsNone) |> List.map (fun p -> p.Name.Name)
+        let options = parameters |> List.choose (fun p -> p.Default |> Option.map (fun d -> p.Name.Name, d))
+        // Recursion is not allowed: the body sees the names defined before this let.
+        Ok(closure env binding.Name.Name positional options binding.Value)
+
+// ---------------------------------------------------------------------------------------------
+// Declarations.
+
+let private shapeOf (env: Env) (spec: ShapeSpec) : Checked<Shape> =
+    let dim (e: Expr) =
+        match e with
+        | Var id when not (Map.containsKey id.Name env) -> Ok(Symbol id.Name)
+        | e ->
+            eval env None e
+            |> Result.bind (function
+                | VInt n when n > 0 -> Ok(Known n)
+                | VInt n -> fail (Expr.range e) (sprintf "a dimension must be positive, but it is %d" n)
+                | VError -> Error []
+                | v -> fail (Expr.range e) (sprintf "a dimension must be a positive integer, but it is %s" (describe v)))
+    check {
+        let! dims = spec.Dims |> List.map dim |> Checked.all
+        let! tokens =
+            match spec.ElementType with
+            | None -> Ok false
+            | Some t when t.Name = "int" -> Ok true
+            | Some t when t.Name = "float" -> Ok false
+            | Some t -> fail t.Range (sprintf "unknown element type '%s': use 'int' for token ids or 'float' (the default)" t.Name)
+        return { Dims = dims; Tokens = tokens }
+    }
+
+let private paramSpec (env: Env) (p: ParamDecl) : Checked<ParamSpec> =
+    check {
+        let! shape = shapeOf env p.Shape
+        let! dims =
+            match Shape.tryInts shape with
+            | Some dims -> Ok dims
+            | None -> fail p.Shape.Range (sprintf "a parameter's shape must be known numbers, but %s is %O" p.Name.Name shape)
+        let! init =
+            eval env None p.Init
+            |> Result.bind (function
+                | VInit i -> Ok i
+                | VError -> Error []
+                | v -> fail (Expr.range p.Init) (sprintf "%s's initialiser must be zeros, ones, xavier, he, normal std or uniform lo hi, but it is %s" p.Name.Name (describe v)))
+        return { Name = p.Name.Name; Shape = dims; Init = init; Range = p.Range }
+    }
+
+let private duplicates (ids: Ident list) what =
+    ids
+    |> List.groupBy (fun id -> id.Name)
+    |> List.collect (fun (name, group) ->
+        group |> List.skip 1 |> List.map (fun id -> Diagnostic.error id.Range (sprintf "%s '%s' is defined twice" what name)))
+
+let private model (env: Env) (overrides: Map<string, Value>) (m: ModelDecl) : Checked<Model> =
+    check {
+        let! hypers =
+            m.Hypers
+            |> List.map (fun h ->
+                match Map.tryFind h.Name.Name overrides, h.Default with
+                | Some v, _ -> Ok(h.Name.Name, v)
+                | None, Some d -> eval env None d |> Result.map (fun v -> h.Name.Name, v)
+                | None, None -> fail h.Name.Range (sprintf "the hyperparameter '%s' of %s needs a default value (%s = ...)" h.Name.Name m.Name.Name h.Name.Name))
+            |> Checked.all
+        let env = hypers |> List.fold (fun e (n, v) -> bind n v e) env
+        let! input = shapeOf env m.Input
+        let! output = shapeOf env m.Output
+        match duplicates (m.Params |> List.map (fun p -> p.Name)) "the parameter" with
+        | _ :: _ as errors -> return! Error errors
+        | [] ->
+            let! parameters = m.Params |> List.map (paramSpec env) |> Checked.all
+            let env =
+                parameters
+                |> List.fold (fun e p -> bind p.Name (VTensor { Kind = Param p.Name; Shape = Shape.ofInts p.Shape; Batched = false }) e) env
+            let! body = eval env None m.Body
+            let! layer = asLayer body (Expr.range m.Body)
+            let! node = layer.Build "" input
+            if node.Output.Dims <> output.Dims then
+                let d =
+                    Diagnostic.error (Expr.range m.Body) (sprintf "model %s declares its output as %O, but its body produces %O" m.Name.Name output node.Output)
+                    |> Diagnostic.withRelated m.Output.Range "the declared output"
+                return! Error [ d ]
+            else
+                return
+                    { Name = m.Name.Name
+                      Doc = m.Doc
+                      Hyperparameters =
+                        hypers
+                        |> List.map (fun (n, v) ->
+                            n,
+                            match v with
+                            | VInt i -> string i
+                            | VFloat f -> string f
+                            | VBool b -> (if b then "true" else "false")
+                            | VString s -> s
+                            | other -> describe other)
+                      Input = input
+                      Output = output
+                      Params = parameters
+                      Body = node
+                      Range = m.Range }
+    }
+
+/// A nested list of numbers as a flat array and its shape.
+let rec private literal (value: Value) : Result<float list * int list, string> =
+    match value with
+    | VInt n -> Ok([ float n ], [])
+    | VFloat f -> Ok([ f ], [])
+    | VList [] -> Ok([], [ 0 ])
+    | VList items ->
+        items
+        |> List.map literal
+        |> List.fold
+            (fun acc item ->
+                match acc, item with
+                | Error e, _
+                | _, Error e -> Error e
+                | Ok(values, None), Ok(v, s) -> Ok(v :: values, Some s)
+                | Ok(values, Some s0), Ok(v, s) when s = s0 -> Ok(v :: values, Some s0)
+                | Ok _, Ok _ -> Error "its rows have different lengths")
+            (Ok([], None))
+        |> Result.map (fun (rows, inner) -> List.concat (List.rev rows), List.length items :: defaultArg inner [])
+    | v -> Error(sprintf "it holds %s where a number was expected" (describe v))
+
+let private trainPlan (env: Env) (declared: string list) (models: Model list) (t: TrainDecl) : Checked<TrainPlan> =
+    let known = [ "data"; "loss"; "optimizer"; "epochs"; "batch" ]
+    let unknownSettings =
+        t.Settings
+        |> List.filter (fun s -> not (List.contains s.Name.Name known))
+        |> List.map (fun s ->
+            let hint =
+                match Checked.suggest s.Name.Name known with
+                | Some near -> sprintf "did you mean '%s'? " near
+                | None -> ""
+            Diagnostic.error s.Name.Range (sprintf "unknown training setting '%s'; %sthe settings are %s" s.Name.Name hint (String.concat ", " known)))
+    let errors = unknownSettings @ duplicates (t.Settings |> List.map (fun s -> s.Name)) "the setting"
+    let setting name = t.Settings |> List.tryFind (fun s -> s.Name.Name = name)
+    let valueOf name (convert: Value -> Range -> Checked<'T>) (fallback: unit -> Checked<'T>) =
+        match setting name with
+        | Some s -> eval env None s.Value |> Result.bind (fun v -> convert v (Expr.range s.Value))
+        | None -> fallback ()
+    match List.tryFind (fun (m: Model) -> m.Name = t.Model.Name) models with
+    | _ when not errors.IsEmpty -> Error errors
+    // A model that failed its own checks has been reported already.
+    | None when List.contains t.Model.Name declared -> Error []
+    | None ->
+        let hint =
+            match Checked.suggest t.Model.Name (models |> List.map (fun m -> m.Name)) with
+            | Some near -> sprintf "; did you mean '%s'?" near
+            | None -> ""
+        fail t.Model.Range (sprintf "there is no model named '%s' to train%s" t.Model.Name hint)
+    | Some m ->
+        let examples (v: Value) range : Checked<float[][] * float[][]> =
+            let expect (side: string) (shape: Shape) i (value: Value) =
+                match literal value with
+                | Error why -> fail range (sprintf "example %d's %s is not a tensor: %s" (i + 1) side why)
+                | Ok(values, dims) ->
+                    if Shape.ofInts dims = { shape with Tokens = false } then Ok(Array.ofList values)
+                    else fail range (sprintf "example %d's %s has shape %O, but model %s's %s is %O" (i + 1) side (Shape.ofInts dims) m.Name side shape)
+            match v with
+            | VError -> Error []
+            | VList [] -> fail range "the training data is empty"
+            | VList items ->
+                items
+                |> List.mapi (fun i item ->
+                    match item with
+                    | VPair(x, y) ->
+                        check {
+                            let! xs = expect "input" m.Input i x
+                            let! ys = expect "output" m.Output i y
+                            return xs, ys
+                        }
+                    | VError -> Error []
+                    | other -> fail range (sprintf "example %d must be written input => target, but it is %s" (i + 1) (describe other)))
+                |> Checked.all
+                |> Result.map (fun pairs -> pairs |> List.map fst |> Array.ofList, pairs |> List.map snd |> Array.ofList)
+            | other -> fail range (sprintf "data must be a list of examples [input => target; ...], but it is %s" (describe other))
+        let results =
+            check {
+                let! inputs, targets =
+                    valueOf "data" (fun v r -> examples v r) (fun () -> fail t.Range (sprintf "train %s needs its data: data = [ input => target; ... ]" m.Name))
+                let! loss =
+                    valueOf "loss" (fun v r -> match v with VLoss l -> Ok l | VError -> Error [] | v -> fail r (sprintf "loss must be mse, bce, crossEntropy or l1, but it is %s" (describe v))) (fun () -> Ok MeanSquaredError)
+                let optimizerOf v r =
+                    match v with
+                    | VOptimizer o -> Ok o
+                    | VFunction f when f.Positional.IsEmpty ->
+                        // `optimizer = sgd` means sgd with its defaults.
+                        f.Invoke { Args = []; Named = Map.empty; Range = r; Scope = None }
+                        |> Result.bind (function VOptimizer o -> Ok o | v -> fail r (sprintf "optimizer must be sgd or adam, but it is %s" (describe v)))
+                    | VError -> Error []
+                    | v -> fail r (sprintf "optimizer must be sgd or adam, but it is %s" (describe v))
+                let! optimizer =
+                    valueOf "optimizer" optimizerOf (fun () -> Ok { Name = "sgd"; LearningRate = 0.01; Momentum = 0.0 })
+                let! epochs =
+                    valueOf "epochs" (fun v r -> asInt r "epochs" v |> Result.bind (fun n -> if n > 0 then Ok n else fail r (sprintf "epochs must be positive, but it is %d" n))) (fun () -> Ok 1)
+                let! batch =
+                    valueOf "batch" (fun v r -> asInt r "batch" v |> Result.bind (fun n -> if n > 0 then Ok(Some n) else fail r (sprintf "batch must be positive, but it is %d" n))) (fun () -> Ok None)
+                return
+                    { Model = m.Name
+                      Inputs = inputs
+                      Targets = targets
+                      Loss = loss
+                      Optimizer = optimizer
+                      Epochs = epochs
+                      Batch = batch
+                      Range = t.Range }
+            }
+        results
+
+/// Checks a parsed program. `overrides` replace model hyperparameters (`--set name=value`).
+let program (overrides: Map<string, Value>) (p: Program) : Checked<CheckedProgram> =
+    let builtins: Env = Builtins.table |> Map.map (fun _ make -> Builtin make)
+    let step (env: Env, models, errors) decl =
+        match decl with
+        | Let binding ->
+            match letValue env None binding with
+            | Ok v -> bind binding.Name.Name v env, models, errors
+            | Error e -> bind binding.Name.Name VError env, models, errors @ e
+        | Model m ->
+            match model env overrides m with
+            | Ok checkedModel -> env, models @ [ checkedModel ], errors
+            | Error e -> env, models, errors @ e
+        | Train _ -> env, models, errors
+        | Import(_, r) -> env, models, errors @ [ Diagnostic.error r "import is not supported yet: put the declarations in this file" ]
+    let env, models, errors = List.fold step (builtins, [], []) p.Decls
+    let modelIds = p.Decls |> List.choose (function Model m -> Some m.Name | _ -> None)
+    let declared = modelIds |> List.map (fun id -> id.Name)
+    let trains = p.Decls |> List.choose (function Train t -> Some(trainPlan env declared models t) | _ -> None)
+    let trainErrors = trains |> List.collect (function Error e -> e | Ok _ -> [])
+    match errors @ duplicates modelIds "the model" @ trainErrors with
+    | [] ->
+        Ok
+            { File = p.File
+              Models = models
+              Trains = trains |> List.choose (function Ok t -> Some t | Error _ -> None) }
+    | all -> Error all

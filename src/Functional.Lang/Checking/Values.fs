@@ -1,0 +1,84 @@
+/// What expressions evaluate to while a program is checked.
+namespace Functional.Lang.Checking
+
+open Functional.Lang
+open Functional.Lang.Syntax
+
+type Value =
+    | VInt of int
+    | VFloat of float
+    | VBool of bool
+    | VString of string
+    | VList of Value list
+    | VPair of Value * Value
+    /// A network fragment, waiting for its input shape.
+    | VLayer of Layer
+    /// A tensor inside a `fun` body.
+    | VTensor of Term
+    | VFunction of Function
+    | VInit of Init
+    | VLoss of Loss
+    | VOptimizer of Optimizer
+    /// Stands in for a value whose definition had an error (already reported): no cascading errors.
+    | VError
+
+/// A layer builds its node once it knows its path and its input's shape.
+and Layer =
+    { Name: string
+      Range: Range
+      /// Set by `as name`: the path segment used instead of the layer's position.
+      Label: string option
+      Build: string -> Shape -> Checked<Node> }
+
+/// Builtins and user functions: positional parameters, then named options with defaults.
+and Function =
+    { Name: string
+      Positional: string list
+      Options: (string * Value) list
+      Invoke: Call -> Checked<Value> }
+
+and Call =
+    { Args: (Value * Range) list
+      Named: Map<string, Value * Range>
+      Range: Range
+      /// The `fun` body being built when the call happens: layers applied there are numbered in it.
+      Scope: GraphScope option }
+
+/// Numbers the layers applied inside one `fun` body: their paths are `<Path>.<n>`.
+and GraphScope = { Path: string; Next: int ref }
+
+module Value =
+    let describe value =
+        match value with
+        | VInt n -> sprintf "the integer %d" n
+        | VFloat f -> sprintf "the number %g" f
+        | VBool b -> sprintf "%b" b
+        | VString s -> sprintf "the string \"%s\"" s
+        | VList _ -> "a list"
+        | VPair _ -> "an example (input => target)"
+        | VLayer l -> sprintf "the layer %s" l.Name
+        | VTensor t -> sprintf "a tensor of shape %O" t.Shape
+        | VFunction f -> sprintf "the function %s" f.Name
+        | VInit _ -> "an initialiser"
+        | VLoss _ -> "a loss"
+        | VOptimizer o -> sprintf "the optimizer %s" o.Name
+        | VError -> "an erroneous value"
+
+    let asInt range what value : Checked<int> =
+        match value with
+        | VInt n -> Ok n
+        | VError -> Error []
+        | v -> Checked.fail range (sprintf "%s must be an integer, but it is %s" what (describe v))
+
+    let asFloat range what value : Checked<float> =
+        match value with
+        | VInt n -> Ok(float n)
+        | VFloat f -> Ok f
+        | VError -> Error []
+        | v -> Checked.fail range (sprintf "%s must be a number, but it is %s" what (describe v))
+
+    let asBool range what value : Checked<bool> =
+        match value with
+        | VBool b -> Ok b
+        | VError -> Error []
+        | v -> Checked.fail range (sprintf "%s must be true or false, but it is %s" what (describe v))

@@ -1,0 +1,111 @@
+/// The TorchSharp modules a checked network compiles to. Built-in TorchSharp modules are used wherever
+/// one exists, so parameter names and numerics are PyTorch's.
+namespace Functional.Lang.Compilation
+
+open System.Collections.Generic
+open TorchSharp
+open TorchSharp.Modules
+open Functional.Lang.Syntax
+open Functional.Lang.Checking
+
+/// Where tensors are made and of which element type.
+type Placement = { Device: torch.Device; DType: torch.ScalarType }
+
+module private Broadcast =
+    /// Gives a batched tensor `rank` per-example dimensions by inserting ones after the batch dimension,
+    /// so that it broadcasts against unbatched operands the way its per-example shape says.
+    let toRank (rank: int) (own: int) (t: torch.Tensor) =
+        if own >= rank then t
+        else
+            let shape = t.shape
+            let dims = Array.concat [ [| shape[0] |]; Array.create (rank - own) 1L; shape[1..] ]
+            t.reshape dims
+
+/// Runs the steps of a chain one after the other; each step is registered under its position or label.
+type ChainModule(name: string, steps: (string * torch.nn.Module<torch.Tensor, torch.Tensor>) list) as this =
+    inherit torch.nn.Module<torch.Tensor, torch.Tensor>(name)
+    let stepModules = steps |> List.map snd |> Array.ofList
+    do
+        for (key, step) in steps do
+            this.register_module(key, step)
+
+    override _.forward(input: torch.Tensor) =
+        let mutable x = input
+        for m in stepModules do
+            x <- m.forward x
+        x
+
+/// Evaluates the tensor math of a `fun x -> ...` body. The term is turned into a tree of closures once,
+/// so a forward pass does no interpretation. `layers` are the modules of the layers the body applies,
+/// each registered under its path segment.
+type GraphModule
+    (
+        name: string,
+        term: Term,
+        parameter: string -> torch.Tensor,
+        layers: (string * Node * torch.nn.Module<torch.Tensor, torch.Tensor>) list,
+        placement: Placement
+    ) as this =
+    inherit torch.nn.Module<torch.Tensor, torch.Tensor>(name)
+    let layerOf = Dictionary<Node, torch.nn.Module<torch.Tensor, torch.Tensor>>(HashIdentity.Reference)
+    do
+        for (key, node, m) in layers do
+            this.register_module(key, m)
+            layerOf[node] <- m
+
+    let rec compile (t: Term) : torch.Tensor -> torch.Tensor =
+        match t.Kind with
+        | Input -> id
+        | Param name -> fun _ -> parameter name
+        | TermKind.Scalar x ->
+            // A constant made once, outside any dispose scope, and owned by this module.
+            let value = torch.tensor(x, dtype = placement.DType, device = placement.Device).DetachFromDisposeScope()
+            fun _ -> value
+        | Unary(op, a) ->
+            let f = compile a
+            match op with
+            | Exp -> fun x -> (f x).exp()
+            | Log -> fun x -> (f x).log()
+            | Sqrt -> fun x -> (f x).sqrt()
+            | Abs -> fun x -> (f x).abs()
+            | Neg -> fun x -> (f x).neg()
+        | TermKind.Layer(node, a) ->
+            let f = compile a
+            let m = layerOf[node]
+            fun x -> m.forward (f x)
+        | TermKind.Binary(MatMul, a, b) -> matmul a b
+        | TermKind.Binary(op, a, b) ->
+            let rank = Shape.rank t.Shape
+            let align (operand: Term) =
+                let f = compile operand
+                if operand.Batched then fun x -> Broadcast.toRank rank (Shape.rank operand.Shape) (f x) else f
+            let fa, fb = align a, align b
+            match op with
+            | Add -> fun x -> fa x + fb x
+            | Subtract -> fun x -> fa x - fb x
+            | Multiply -> fun x -> fa x * fb x
+            | Divide -> fun x -> fa x / fb x
+            | _ -> fun x -> (fa x).pow(fb x)
+
+    /// torch.matmul on per-example shapes: vectors become matrices, and a batched side gets the other
+    /// side's leading dimensions so that the batch never meets them.
+    and matmul (a: Term) (b: Term) : torch.Tensor -> torch.Tensor =
+        let ra, rb = Shape.rank a.Shape, Shape.rank b.Shape
+        let ra', rb' = max ra 2, max rb 2
+        let rank = max ra' rb'
+        let prepare (operand: Term) (own: int) (asMatrix: torch.Tensor -> torch.Tensor) =
+            let f = compile operand
+            if operand.Batched then fun x -> Broadcast.toRank rank own (asMatrix (f x))
+            else fun x -> asMatrix (f x)
+        let fa = prepare a ra' (if ra = 1 then (fun t -> t.unsqueeze(-2L)) else id)
+        let fb = prepare b rb' (if rb = 1 then (fun t -> t.unsqueeze(-1L)) else id)
+        let product (x: torch.Tensor) = torch.matmul (fa x, fb x)
+        match ra, rb with
+        | 1, 1 -> fun x -> (product x).squeeze(-1L).squeeze(-1L)
+        | 1, _ -> fun x -> (product x).squeeze(-2L)
+        | _, 1 -> fun x -> (product x).squeeze(-1L)
+        | _ -> product
+
+    let run = compile term
+
+    override _.forward(input: torch.Tensor) = run input

@@ -1,0 +1,84 @@
+namespace Functional.Lang
+
+open System
+open Functional.Lang.Syntax
+
+[<RequireQualifiedAccess>]
+type Severity =
+    | Error
+    | Warning
+
+/// One message about a program, anchored at a source range, with optional related places
+/// ("from conv2d at 3:5").
+type Diagnostic =
+    { Severity: Severity
+      Range: Range
+      Message: string
+      Related: (Range * string) list }
+
+module Diagnostic =
+    let error range message = { Severity = Severity.Error; Range = range; Message = message; Related = [] }
+    let withRelated range message (d: Diagnostic) = { d with Related = d.Related @ [ range, message ] }
+    let isError (d: Diagnostic) = d.Severity = Severity.Error
+
+    /// `file:line:col: error: message`, then the source line and a caret under the place (a run of
+    /// carets under a single-line range).
+    let render (sourceText: string -> string option) (d: Diagnostic) =
+        let sb = Text.StringBuilder()
+        let severity = match d.Severity with Severity.Error -> "error" | Severity.Warning -> "warning"
+        let r = d.Range
+        sb.AppendFormat("{0}:{1}:{2}: {3}: {4}", r.File, r.Start.Line, r.Start.Column, severity, d.Message) |> ignore
+        match sourceText r.File with
+        | Some text when r.Start.Line >= 1 ->
+            let lines = text.Replace("\r\n", "\n").Split('\n')
+            if r.Start.Line <= lines.Length then
+                let line = lines[r.Start.Line - 1].TrimEnd()
+                let gutter = string r.Start.Line
+                let width =
+                    if r.End.Line = r.Start.Line && r.End.Column > r.Start.Column then r.End.Column - r.Start.Column
+                    else 1
+                let pad = String(' ', max 0 (r.Start.Column - 1))
+                sb.AppendLine().AppendFormat("{0} | {1}", gutter, line) |> ignore
+                sb.AppendLine().AppendFormat("{0} | {1}{2}", String(' ', gutter.Length), pad, String('^', width)) |> ignore
+        | _ -> ()
+        for (range, note) in d.Related do
+            sb.AppendLine().AppendFormat("  note: {0} ({1}:{2}:{3})", note, range.File, range.Start.Line, range.Start.Column) |> ignore
+        sb.ToString()
+
+/// Results that carry diagnostics, with a computation expression to chain them.
+type Checked<'T> = Result<'T, Diagnostic list>
+
+module Checked =
+    let fail range message : Checked<'T> = Error [ Diagnostic.error range message ]
+
+    /// All successes, or every error of every failure.
+    let all (items: Checked<'T> list) : Checked<'T list> =
+        let errors = items |> List.collect (function Error e -> e | Ok _ -> [])
+        if errors.IsEmpty then Ok(items |> List.map (function Ok v -> v | Error _ -> failwith "unreachable"))
+        else Error errors
+
+    type Builder() =
+        member _.Bind(r: Checked<'a>, f: 'a -> Checked<'b>) = Result.bind f r
+        member _.Return v : Checked<_> = Ok v
+        member _.ReturnFrom(r: Checked<_>) = r
+        member _.Zero() : Checked<unit> = Ok()
+
+    let check = Builder()
+
+    /// Edit distance, for "did you mean" suggestions.
+    let private distance (a: string) (b: string) =
+        let d = Array2D.init (a.Length + 1) (b.Length + 1) (fun i j -> if i = 0 then j elif j = 0 then i else 0)
+        for i in 1 .. a.Length do
+            for j in 1 .. b.Length do
+                let cost = if System.Char.ToLowerInvariant a[i - 1] = System.Char.ToLowerInvariant b[j - 1] then 0 else 1
+                d[i, j] <- min (min (d[i - 1, j] + 1) (d[i, j - 1] + 1)) (d[i - 1, j - 1] + cost)
+        d[a.Length, b.Length]
+
+    /// The closest known name, if close enough to be a likely typo.
+    let suggest (name: string) (known: string seq) =
+        known
+        |> Seq.map (fun k -> k, distance name k)
+        |> Seq.filter (fun (k, d) -> d <= max 1 (min 3 (name.Length / 3)) && k <> name)
+        |> Seq.sortBy snd
+        |> Seq.tryHead
+        |> Option.map fst

@@ -1,0 +1,92 @@
+using System.Text.Json;
+using Functional.Checkpoints;
+using Functional.Host.Tests.Support;
+using Functional.Networks;
+using Functional.Training;
+
+namespace Functional.Host.Tests;
+
+public sealed class CheckpointTests : IDisposable
+{
+    private static readonly FnnFile XorFile = FnnFile.Load(Repository.XorSource);
+    private readonly string directory = Directory.CreateTempSubdirectory("functional-checkpoint-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    [Fact]
+    public void A_saved_network_loads_back_with_identical_predictions()
+    {
+        var plan = XorFile.TrainingPlan("XorByHand") with { Epochs = 30 };
+        float[][] expected;
+        using (var network = XorFile.Compile("XorByHand", new NetworkOptions { Seed = 5 }))
+        {
+            var result = network.Train(plan);
+            network.Save(directory, new TrainingSummary(5, result.EpochsRun, "sgd", 0.5, "mse", result.FinalLoss));
+            expected = network.Predict(plan.Inputs);
+        }
+        using var loaded = Network.Load(Repository.XorSource, directory);
+        Assert.Equal("XorByHand", loaded.Name);
+        Assert.Equal(expected, loaded.Predict(plan.Inputs));
+    }
+
+    [Fact]
+    public void The_checkpoint_holds_safetensors_weights_and_readable_metadata()
+    {
+        using (var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 }))
+            network.Save(directory);
+
+        var header = SafeTensors.ReadHeader(Path.Combine(directory, Checkpoint.WeightsFile));
+        Assert.Equal(["0.bias", "0.weight", "2.bias", "2.weight"], header.Entries.Select(e => e.Name).Order());
+        Assert.Equal([4L, 2L], header.Entries.Single(e => e.Name == "0.weight").Shape);
+        Assert.All(header.Entries, e => Assert.Equal("F32", e.DType));
+        Assert.Equal("pt", header.Metadata["format"]);
+
+        var metadata = Checkpoint.ReadMetadata(directory);
+        Assert.Equal("Xor", metadata.Model);
+        Assert.Equal("xor.fnn", metadata.Source);
+        Assert.Equal(XorFile.SourceHash, metadata.SourceSha256);
+        Assert.Equal("[2]", metadata.Input);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, Checkpoint.MetadataFile)));
+        Assert.Equal(CheckpointMetadata.CurrentFormat, json.RootElement.GetProperty("format").GetString());
+    }
+
+    [Fact]
+    public void Weights_of_another_model_are_refused_with_the_reason()
+    {
+        using (var network = XorFile.Compile("Xor"))
+            network.Save(directory);
+        using var other = XorFile.Compile("XorByHand");
+        var e = Assert.Throws<CheckpointMismatchException>(() => other.LoadWeights(directory));
+        Assert.Contains("these weights belong to model Xor, not XorByHand", e.Message);
+    }
+
+    [Fact]
+    public void Weights_of_a_changed_network_are_refused_naming_the_parameter()
+    {
+        using (var network = XorFile.Compile("Xor"))
+            network.Save(directory);
+        var wider = FnnFile.FromSource("model Xor : [2] -> [1] =\n    dense 8 >> sigmoid >> dense 1 >> sigmoid\n", "wider.fnn");
+        using var changed = wider.Compile();
+        var e = Assert.Throws<CheckpointMismatchException>(() => changed.LoadWeights(directory));
+        Assert.Contains("'0.weight' has shape [4, 2] in the file but [8, 2] in Xor", e.Message);
+    }
+
+    [Fact]
+    public void A_missing_or_truncated_checkpoint_is_a_clear_error()
+    {
+        Assert.Contains("is " + directory + " a checkpoint folder",
+            Assert.Throws<FileNotFoundException>(() => Network.Load(Repository.XorSource, directory)).Message);
+
+        using (var network = XorFile.Compile("Xor"))
+            network.Save(directory);
+        var weights = Path.Combine(directory, Checkpoint.WeightsFile);
+        var bytes = File.ReadAllBytes(weights);
+        File.WriteAllBytes(weights, bytes[..(bytes.Length - 5)]);
+        using var fresh = XorFile.Compile("Xor");
+        var e = Assert.Throws<CheckpointFormatException>(() => fresh.LoadWeights(directory));
+        Assert.StartsWith(weights, e.Message);
+
+        File.WriteAllText(Path.Combine(directory, Checkpoint.MetadataFile), "{ not json");
+        Assert.IsType<CheckpointFormatException>(Assert.ThrowsAny<IOException>(() => Checkpoint.ReadMetadata(directory)));
+    }
+}

@@ -1,0 +1,129 @@
+using Functional.Host.Tests.Support;
+
+namespace Functional.Host.Tests;
+
+/// <summary>The CLI, the C# example and F# Interactive, run as a user runs them.</summary>
+public sealed class EndToEndTests : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("functional-e2e-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    [Fact]
+    public void Fnn_check_reports_file_line_column_and_a_caret_and_exits_1()
+    {
+        var bad = Path.Combine(directory, "bad.fnn");
+        File.WriteAllText(bad, "model M : [2] -> [1] =\n    dense 4 >> sigmoid >> dense 3\n\nmodel N : [2] -> [1] =\n    dense 1 >> sigmod\n");
+        var result = Processes.Fnn("check", bad);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"{bad}:2:5: error: model M declares its output as [1], but its body produces [3]", result.Error);
+        Assert.Contains($"{bad}:5:16: error: 'sigmod' is not defined; did you mean 'sigmoid'?", result.Error);
+        Assert.Contains("  |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^", result.Error);
+        Assert.EndsWith("2 errors", result.Error.TrimEnd());
+    }
+
+    [Fact]
+    public void Fnn_check_passes_the_example_and_exits_0()
+    {
+        var result = Processes.Fnn("check", "examples/xor/xor.fnn");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("examples/xor/xor.fnn: ok (2 models: Xor [2] -> [1], XorByHand [2] -> [1]; 2 train blocks)", result.Output);
+    }
+
+    [Fact]
+    public void Fnn_train_saves_weights_that_fnn_predict_uses()
+    {
+        var train = Processes.Fnn("train", "examples/xor/xor.fnn", "--model", "Xor", "--seed", "2", "--out", directory);
+        Assert.True(train.ExitCode == 0, train.Error);
+        Assert.Contains("epoch 3000/3000", train.Output);
+        var finalLoss = train.Output.Split('\n').Single(l => l.Contains("final loss (mse):"));
+        var mse = double.Parse(finalLoss.Split(':')[1].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(mse < 0.01, finalLoss);
+        Assert.True(File.Exists(Path.Combine(directory, "weights.safetensors")));
+
+        var predict = Processes.Fnn("predict", "examples/xor/xor.fnn", "--weights", directory, "--input", "0,1", "--input", "1 1");
+        Assert.True(predict.ExitCode == 0, predict.Error);
+        var lines = predict.Output.Trim().Split('\n').Select(l => float.Parse(l, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        Assert.Equal(2, lines.Length);
+        Assert.True(lines[0] > 0.5 && lines[1] < 0.5, predict.Output);
+    }
+
+    [Fact]
+    public void Fnn_predict_explains_bad_input_and_missing_weights()
+    {
+        var notANumber = Processes.Fnn("predict", "examples/xor/xor.fnn", "--weights", directory, "--input", "0,x");
+        Assert.Equal(1, notANumber.ExitCode);
+        Assert.Contains("--input \"0,x\": 'x' is not a number", notANumber.Error);
+
+        var noWeights = Processes.Fnn("predict", "examples/xor/xor.fnn", "--weights", directory, "--input", "0,1");
+        Assert.Equal(1, noWeights.ExitCode);
+        Assert.Contains("model.json: no such file", noWeights.Error);
+    }
+
+    [Fact]
+    public void Fnn_help_is_argus_and_a_bad_flag_is_a_usage_error()
+    {
+        var help = Processes.Fnn("train", "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("USAGE: fnn train", help.Output);
+        Assert.Contains("--epochs <count>", help.Output);
+
+        var bad = Processes.Fnn("train", "x.fnn", "--epochz");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("unrecognized argument: '--epochz'", bad.Error);
+    }
+
+    [Fact]
+    public void The_csharp_example_trains_xor()
+    {
+        var app = Path.Combine(Repository.Root, "examples", "xor", "XorApp", "bin", Repository.Configuration, "net10.0", "XorApp.dll");
+        var result = Processes.Dotnet(app, "3");
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("0 xor 1 -> 0.9", result.Output);
+        Assert.Matches(@"final loss \(mse\): 0\.00\d+ after 3000 epochs", result.Output);
+    }
+
+    [Fact]
+    public void The_fsharp_interactive_script_trains_xor()
+    {
+        if (Repository.Configuration != "Debug") Assert.Fail("repl/prelude.fsx loads the Debug build: run the tests from a Debug build");
+        var result = Processes.Dotnet("fsi", "examples/xor/xor.fsx");
+        Assert.True(result.ExitCode == 0, result.Error + result.Output);
+        Assert.Matches(@"Xor: final loss \(mse\) 0\.00\d+ after 3000 epochs", result.Output);
+        Assert.Matches(@"XorByHand: final loss \(mse\) 0\.00\d+ after 3000 epochs", result.Output);
+        Assert.Contains("w1   [|2L; 4L|]", result.Output);
+    }
+
+    [Fact]
+    public void An_engine_that_cannot_load_names_the_real_cause()
+    {
+        // A folder laid out like a build output, but with the shim as shipped (not patched by our build).
+        var packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+                       ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        var shipped = Path.Combine(packages, "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        Assert.True(File.Exists(shipped), $"{shipped} not found");
+        var native = Directory.CreateDirectory(Path.Combine(directory, "runtimes", "linux-x64", "native")).FullName;
+        File.Copy(shipped, Path.Combine(native, "libLibTorchSharp.so"));
+        var built = Path.GetDirectoryName(Repository.Output("Functional.Host", "Functional.Host.dll"))!;
+        foreach (var lib in Directory.GetFiles(Path.Combine(built, "runtimes", "linux-x64", "native"), "lib*.so*"))
+            if (Path.GetFileName(lib) != "libLibTorchSharp.so")
+                File.CreateSymbolicLink(Path.Combine(native, Path.GetFileName(lib)), lib);
+        File.Copy(Path.Combine(built, "TorchSharp.dll"), Path.Combine(directory, "TorchSharp.dll"));
+        File.Copy(Path.Combine(built, "Functional.Lang.dll"), Path.Combine(directory, "Functional.Lang.dll"));
+        var script = Path.Combine(directory, "engine.fsx");
+        File.WriteAllText(script, $$"""
+            #r "{{directory}}/TorchSharp.dll"
+            #r "{{directory}}/Functional.Lang.dll"
+            try Functional.Engine.ensureStarted () ; printfn "started"
+            with Functional.Engine.EngineUnavailable m -> printfn "unavailable: %s" m
+            """);
+
+        var result = Processes.Dotnet("fsi", script);
+        Assert.True(result.ExitCode == 0, result.Error);
+        var shippedIsPatched = !result.Output.Contains("unavailable");
+        if (shippedIsPatched) Assert.Fail("the shipped libLibTorchSharp.so loaded: this system's libstdc++ has GLIBCXX_3.4.32, nothing to test");
+        Assert.Contains("GLIBCXX_3.4.32", result.Output);
+        Assert.DoesNotContain("doesn't contain a reference to libtorch-cpu-linux-x64", result.Output);
+        Assert.Contains("asks for a newer libstdc++ than this system has", result.Output);
+    }
+}

@@ -1,0 +1,115 @@
+using Functional.Networks;
+using Functional.Devices;
+using Functional.Host.Tests.Support;
+
+namespace Functional.Host.Tests;
+
+public class NetworkTests
+{
+    private const string Xor = """
+        model Xor : [2] -> [1] =
+            dense 4 >> sigmoid >> dense 1 >> sigmoid
+
+        train Xor with
+            data = [ [0; 0] => [0]; [0; 1] => [1]; [1; 0] => [1]; [1; 1] => [0] ]
+            optimizer = sgd (lr = 0.5)
+            epochs = 10
+        """;
+
+    [Fact]
+    public void A_checked_file_lists_its_models_and_train_blocks()
+    {
+        var file = FnnFile.Load(Repository.XorSource);
+        Assert.Equal(["Xor", "XorByHand"], file.ModelNames);
+        Assert.Equal(["Xor", "XorByHand"], file.TrainedModelNames);
+        var plan = file.TrainingPlan("Xor");
+        Assert.Equal(4, plan.Inputs.Count);
+        Assert.Equal(3000, plan.Epochs);
+        Assert.Equal(0.5, plan.LearningRate);
+        Assert.Equal(64, file.SourceHash.Length);
+    }
+
+    [Fact]
+    public void Errors_in_the_source_are_reported_with_file_line_and_column()
+    {
+        var e = Assert.Throws<FnnCompileException>(() =>
+            FnnFile.FromSource("model M : [2] -> [1] =\n    dense 4 >> sigmoid >> dense 3\n", "bad.fnn"));
+        Assert.StartsWith("bad.fnn:2:5: error: model M declares its output as [1], but its body produces [3]", e.Message);
+        Assert.Contains("^^^^", e.Message);
+        Assert.Single(e.Diagnostics);
+    }
+
+    [Fact]
+    public void A_missing_file_is_a_clear_error() =>
+        Assert.Contains("no-such.fnn: no such file",
+            Assert.Throws<FileNotFoundException>(() => FnnFile.Load("no-such.fnn")).Message);
+
+    [Fact]
+    public void Unknown_models_and_missing_train_blocks_are_named()
+    {
+        var file = FnnFile.FromSource("model A : [1] -> [1] =\n    dense 1\nmodel B : [1] -> [1] =\n    dense 1\n", "two.fnn");
+        Assert.Contains("two.fnn has no model named 'C'; its models are A, B", Assert.Throws<ArgumentException>(() => file.Compile("C")).Message);
+        Assert.Contains("two.fnn has 2 models (A, B): name one", Assert.Throws<ArgumentException>(() => file.Compile()).Message);
+        Assert.Contains("no train block for A", Assert.Throws<ArgumentException>(() => file.TrainingPlan("A")).Message);
+    }
+
+    [Fact]
+    public void Predict_returns_one_output_per_example_and_matches_a_single_prediction()
+    {
+        using var network = FnnFile.FromSource(Xor).Compile(options: new NetworkOptions { Seed = 3 });
+        float[][] inputs = [[0, 0], [0, 1], [1, 0], [1, 1]];
+        var batch = network.Predict(inputs);
+        Assert.Equal(4, batch.Length);
+        for (var i = 0; i < inputs.Length; i++)
+        {
+            Assert.Single(batch[i]);
+            Assert.InRange(batch[i][0], 0f, 1f);
+            Assert.Equal(network.Predict(inputs[i])[0], batch[i][0], 6);
+        }
+    }
+
+    [Fact]
+    public void Inputs_of_the_wrong_size_or_not_finite_are_rejected_before_libtorch_sees_them()
+    {
+        using var network = FnnFile.FromSource(Xor).Compile();
+        Assert.Contains("example 1's input has 3 values, but Xor's input [2] takes 2",
+            Assert.Throws<ArgumentException>(() => network.Predict([0f, 1f, 1f])).Message);
+        Assert.Contains("only finite numbers",
+            Assert.Throws<ArgumentException>(() => network.Predict([0f, float.NaN])).Message);
+        Assert.Contains("there are no examples",
+            Assert.Throws<ArgumentException>(() => network.Predict(Array.Empty<float[]>())).Message);
+    }
+
+    [Fact]
+    public void Parameters_have_their_paths_and_the_count_is_right()
+    {
+        using var network = FnnFile.Load(Repository.XorSource).Compile("XorByHand");
+        Assert.Equal(["w1", "b1", "w2", "b2"], network.Parameters.Select(p => p.Path));
+        Assert.Equal(17, network.ParameterCount);
+    }
+
+    [Fact]
+    public void A_disposed_network_refuses_work()
+    {
+        var network = FnnFile.FromSource(Xor).Compile();
+        network.Dispose();
+        network.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => network.Predict([0f, 1f]));
+    }
+
+    [Theory]
+    [InlineData("cpu", "cpu")]
+    [InlineData(" CUDA ", "cuda:0")]
+    [InlineData("cuda:3", "cuda:3")]
+    public void Devices_parse(string text, string expected) => Assert.Equal(expected, ComputeDevice.Parse(text).ToString());
+
+    [Fact]
+    public void Unknown_or_absent_devices_are_clear_errors()
+    {
+        Assert.Contains("unknown device 'tpu'", Assert.Throws<FormatException>(() => ComputeDevice.Parse("tpu")).Message);
+        if (TorchSharp.torch.cuda.is_available()) return; // the machine has CUDA: nothing absent to test
+        var e = Assert.Throws<InvalidOperationException>(() =>
+            FnnFile.FromSource(Xor).Compile(options: new NetworkOptions { Device = ComputeDevice.Cuda(0) }));
+        Assert.Contains("cuda:0 was asked for, but this machine has no CUDA device", e.Message);
+    }
+}

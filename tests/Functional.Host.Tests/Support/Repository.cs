@@ -1,0 +1,61 @@
+using System.Diagnostics;
+
+namespace Functional.Host.Tests.Support;
+
+/// <summary>Files of this repository and its build outputs, for tests that use the examples and the CLI.</summary>
+internal static class Repository
+{
+    public static string Root { get; } = FindRoot();
+
+    /// <summary>Debug or Release: the configuration these tests were built with (the other projects share it).</summary>
+    public static string Configuration { get; } =
+        new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+
+    public static string XorSource => Path.Combine(Root, "examples", "xor", "xor.fnn");
+
+    public static string Output(string project, string dll)
+    {
+        var path = Path.Combine(Root, "src", project, "bin", Configuration, "net10.0", dll);
+        return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is not built: build the solution first (dotnet build)", path);
+    }
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Functional.sln"))) return dir.FullName;
+        throw new InvalidOperationException("Functional.sln not found above the test binary");
+    }
+}
+
+/// <summary>A finished child process: its exit code and what it printed.</summary>
+internal sealed record ProcessResult(int ExitCode, string Output, string Error);
+
+internal static class Processes
+{
+    /// <summary>Runs `dotnet ARGS` in the repository root and waits (at most two minutes).</summary>
+    public static ProcessResult Dotnet(params string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Repository.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish in two minutes");
+        }
+        return new ProcessResult(process.ExitCode, output.Result, error.Result);
+    }
+
+    public static ProcessResult Fnn(params string[] arguments) =>
+        Dotnet([Repository.Output("Functional.Cli", "fnn.dll"), .. arguments]);
+}

@@ -1,0 +1,141 @@
+using Functional.Host.Tests.Support;
+using Functional.Networks;
+using Functional.Training;
+
+namespace Functional.Host.Tests;
+
+public class TrainingTests
+{
+    private static readonly FnnFile XorFile = FnnFile.Load(Repository.XorSource);
+
+    public static TheoryData<string, long> ModelsAndSeeds()
+    {
+        var data = new TheoryData<string, long>();
+        foreach (var model in new[] { "Xor", "XorByHand" })
+            for (var seed = 1L; seed <= 5; seed++)
+                data.Add(model, seed);
+        return data;
+    }
+
+    /// <summary>The issue's promise: both forms of XOR learn, for seeds 1 to 5, with the file's settings.</summary>
+    [Theory]
+    [MemberData(nameof(ModelsAndSeeds))]
+    public void Xor_learns_with_the_train_block_settings(string model, long seed)
+    {
+        var plan = XorFile.TrainingPlan(model);
+        using var network = XorFile.Compile(model, new NetworkOptions { Seed = seed });
+        var before = network.Evaluate(plan);
+        var result = network.Train(plan, new TrainingOptions { Seed = seed });
+
+        Assert.Equal(3000, result.EpochsRun);
+        Assert.False(result.Cancelled);
+        var after = network.Evaluate(plan);
+        Assert.True(after < 0.01, $"final MSE {after} (before training {before})");
+        var outputs = network.Predict(plan.Inputs);
+        for (var i = 0; i < outputs.Length; i++)
+            Assert.True(plan.Targets[i][0] == 1 ? outputs[i][0] > 0.5 : outputs[i][0] < 0.5,
+                $"[{string.Join("; ", plan.Inputs[i])}] -> {outputs[i][0]}, target {plan.Targets[i][0]}");
+    }
+
+    [Fact]
+    public void The_same_seed_trains_to_the_same_weights()
+    {
+        var plan = XorFile.TrainingPlan("Xor") with { Epochs = 50 };
+        float[] Run()
+        {
+            using var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 9 });
+            network.Train(plan, new TrainingOptions { Seed = 9 });
+            return network.Predict(plan.Inputs).SelectMany(x => x).ToArray();
+        }
+        Assert.Equal(Run(), Run());
+    }
+
+    [Fact]
+    public async Task TrainAsync_reports_every_epoch_in_order_and_gives_the_same_result_as_Train()
+    {
+        var plan = XorFile.TrainingPlan("XorByHand") with { Epochs = 20 };
+        var reports = new List<EpochReport>();
+        var progress = new Recorder(reports);
+        using var a = XorFile.Compile("XorByHand", new NetworkOptions { Seed = 4 });
+        var asyncResult = await a.TrainAsync(plan, new TrainingOptions { Seed = 4 }, progress, TestContext.Current.CancellationToken);
+        using var b = XorFile.Compile("XorByHand", new NetworkOptions { Seed = 4 });
+        var syncResult = b.Train(plan, new TrainingOptions { Seed = 4 });
+
+        Assert.Equal(Enumerable.Range(1, 20), reports.Select(r => r.Epoch));
+        Assert.All(reports, r => Assert.Equal(20, r.Epochs));
+        Assert.Equal(syncResult.History, asyncResult.History);
+        Assert.Equal(asyncResult.History, reports.Select(r => r.Loss));
+    }
+
+    [Fact]
+    public void Options_override_the_plan()
+    {
+        var plan = XorFile.TrainingPlan("Xor");
+        using var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 });
+        var result = network.Train(plan, new TrainingOptions { Epochs = 7, BatchSize = 4, Seed = 1 });
+        Assert.Equal(7, result.EpochsRun);
+    }
+
+    [Fact]
+    public void Cancelling_stops_after_the_current_step_and_keeps_the_weights()
+    {
+        var plan = XorFile.TrainingPlan("Xor");
+        using var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 2 });
+        using var cancel = new CancellationTokenSource();
+        var progress = new CancelAt(5, cancel);
+        var result = network.Train(plan, new TrainingOptions { Seed = 2 }, progress, cancel.Token);
+
+        Assert.True(result.Cancelled);
+        Assert.Equal(5, result.EpochsRun);
+        var afterCancel = network.Predict(plan.Inputs[0]);
+        Assert.Equal(afterCancel, network.Predict(plan.Inputs[0])); // still usable, unchanged
+    }
+
+    [Fact]
+    public void A_diverging_loss_stops_training_with_the_step_named()
+    {
+        var file = FnnFile.FromSource("""
+            model Line : [1] -> [1] =
+                dense 1
+
+            train Line with
+                data = [ [1] => [1e30]; [2] => [2e30] ]
+                optimizer = sgd (lr = 1.0)
+                epochs = 5
+            """, "line.fnn");
+        using var network = file.Compile(options: new NetworkOptions { Seed = 1 });
+        var before = network.Predict([1f]);
+        var e = Assert.Throws<TrainingDivergedException>(() => network.Train(file.TrainingPlan()));
+        Assert.Equal(1, e.Step);
+        Assert.Contains("the loss became ∞ at step 1 (epoch 1)", e.Message.Replace("Infinity", "∞"));
+        Assert.Equal(before, network.Predict([1f])); // the weights of the last good step
+    }
+
+    [Fact]
+    public void Bad_settings_and_mismatched_data_are_rejected()
+    {
+        var plan = XorFile.TrainingPlan("Xor");
+        using var network = XorFile.Compile("Xor");
+        Assert.Throws<ArgumentOutOfRangeException>(() => network.Train(plan, new TrainingOptions { Epochs = 0 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => network.Train(plan, new TrainingOptions { LearningRate = -1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => network.Train(plan, new TrainingOptions { BatchSize = 0 }));
+        var wrongTargets = plan with { Targets = [[0f, 1f], [1f, 0f], [1f, 0f], [0f, 1f]] };
+        Assert.Contains("example 1's target has 2 values, but Xor's target [1] takes 1",
+            Assert.Throws<ArgumentException>(() => network.Train(wrongTargets)).Message);
+        var fewerTargets = plan with { Targets = plan.Targets.Take(3).ToList() };
+        Assert.Contains("there are 4 inputs but 3 targets", Assert.Throws<ArgumentException>(() => network.Train(fewerTargets)).Message);
+    }
+
+    private sealed class Recorder(List<EpochReport> reports) : IProgress<EpochReport>
+    {
+        public void Report(EpochReport value) => reports.Add(value);
+    }
+
+    private sealed class CancelAt(int epoch, CancellationTokenSource cancel) : IProgress<EpochReport>
+    {
+        public void Report(EpochReport value)
+        {
+            if (value.Epoch == epoch) cancel.Cancel();
+        }
+    }
+}

@@ -1,0 +1,122 @@
+/// Names, shapes and settings are checkedProgram before any tensor exists; each error names its exact place.
+module Functional.Lang.Tests.CheckingTests
+
+open Expecto
+open Functional.Lang
+open Functional.Lang.Checking
+open Functional.Lang.Tests.TestSupport
+
+let private xor =
+    """model Xor : [2] -> [1] =
+    dense 4 >> sigmoid >> dense 1 >> sigmoid
+"""
+
+/// One bad program, where its first error must be, and a phrase the message must hold.
+let private bad name (source: string) (expectedPlace: string) (phrase: string) =
+    test name {
+        let ds = errors source
+        let first = List.head ds
+        Expect.equal (place first) expectedPlace (sprintf "place of: %s" first.Message)
+        Expect.stringContains first.Message phrase "message"
+    }
+
+[<Tests>]
+let tests =
+    testList "Checking" [
+        test "XOR infers every layer's shape" {
+            let m = checkedProgram xor |> model "Xor"
+            match m.Body.Op with
+            | Chain steps ->
+                let outputs = steps |> List.map (fun s -> string s.Output)
+                Expect.equal outputs [ "[4]"; "[4]"; "[1]"; "[1]" ] "outputs per step"
+                Expect.equal (steps |> List.map (fun s -> s.Path)) [ "0"; "1"; "2"; "3" ] "paths"
+                Expect.equal steps[0].Op (Dense(2, 4)) "first dense sees 2 inputs"
+                Expect.equal steps[2].Op (Dense(4, 1)) "second dense sees 4 inputs"
+            | other -> failtestf "expected a chain, got %A" other
+        }
+
+        test "explicit parameters and math infer [1]" {
+            let m =
+                checkedProgram
+                    """model XorByHand : [2] -> [1] =
+    param w1 : [2; 4] = xavier
+    param b1 : [4] = zeros
+    param w2 : [4; 1] = xavier
+    param b2 : [1] = zeros
+    fun x -> sigmoid (sigmoid (x @ w1 + b1) @ w2 + b2)
+"""
+                |> model "XorByHand"
+            Expect.equal (string m.Body.Output) "[1]" "output"
+            Expect.equal (m.Params |> List.map (fun p -> p.Name, p.Shape)) [ "w1", [ 2; 4 ]; "b1", [ 4 ]; "w2", [ 4; 1 ]; "b2", [ 1 ] ] "params"
+        }
+
+        test "hyperparameters flow into shapes and layer sizes" {
+            let m =
+                checkedProgram
+                    """model M (hidden = 8, classes = 3) : [5] -> [classes] =
+    dense (2 * hidden) >> relu >> dense classes
+"""
+                |> model "M"
+            Expect.equal (string m.Output) "[3]" "declared output from a hyperparameter"
+            Expect.equal m.Hyperparameters [ "hidden", "8"; "classes", "3" ] "hyperparameters"
+        }
+
+        test "a train block's data, loss, optimizer and epochs" {
+            let p =
+                checkedProgram (
+                    xor
+                    + """
+train Xor with
+    data = [ [0; 0] => [0]; [0; 1] => [1]; [1; 0] => [1]; [1; 1] => [0] ]
+    loss = mse
+    optimizer = sgd (lr = 0.5)
+    epochs = 3000
+"""
+                )
+            let t = List.exactlyOne p.Trains
+            Expect.equal t.Inputs [| [| 0.0; 0.0 |]; [| 0.0; 1.0 |]; [| 1.0; 0.0 |]; [| 1.0; 1.0 |] |] "inputs"
+            Expect.equal t.Targets [| [| 0.0 |]; [| 1.0 |]; [| 1.0 |]; [| 0.0 |] |] "targets"
+            Expect.equal t.Optimizer { Name = "sgd"; LearningRate = 0.5; Momentum = 0.0 } "optimizer"
+            Expect.equal t.Epochs 3000 "epochs"
+            Expect.equal t.Loss MeanSquaredError "loss"
+        }
+
+        // Five (and more) distinct bad programs, each with its exact line:col.
+        bad "output shape differs from the declaration" "model M : [2] -> [1] =\n    dense 4 >> sigmoid >> dense 3\n" "2:5" "declares its output as [1], but its body produces [3]"
+        bad "unknown name suggests the nearest" "model M : [2] -> [1] =\n    dense 4 >> sigmod >> dense 1\n" "2:16" "'sigmod' is not defined; did you mean 'sigmoid'?"
+        bad "matmul with mismatched inner dimensions" "model M : [2] -> [4] =\n    param w : [3; 4] = xavier\n    fun x -> x @ w\n" "3:14" "the left side's last dimension (2) must equal the right side's first of its last two dimensions (3)"
+        bad "addition of shapes that do not broadcast" "model M : [2] -> [4] =\n    param w : [2; 4] = xavier\n    param b : [3] = zeros\n    fun x -> x @ w + b\n" "4:14" "cannot combine shapes [4] and [3]"
+        bad "unknown option of an optimizer" "model M : [1] -> [1] =\n    dense 1\n\ntrain M with\n    data = [ [0] => [1] ]\n    optimizer = sgd (rate = 0.5)\n" "6:22" "sgd has no option 'rate'"
+        bad "training example of the wrong shape" "model M : [2] -> [1] =\n    dense 1\n\ntrain M with\n    data = [ [0; 0] => [0]; [0; 1; 1] => [1] ]\n" "5:12" "example 2's input has shape [3], but model M's input is [2]"
+        bad "unknown training setting" "model M : [1] -> [1] =\n    dense 1\n\ntrain M with\n    data = [ [0] => [1] ]\n    epoch = 3\n" "6:5" "unknown training setting 'epoch'; did you mean 'epochs'?"
+        bad "train block for a model that does not exist" "model Xor : [1] -> [1] =\n    dense 1\n\ntrain Xr with\n    data = [ [0] => [1] ]\n" "4:7" "there is no model named 'Xr' to train; did you mean 'Xor'?"
+        bad "dense of a non-integer size" "model M : [2] -> [1] =\n    dense 0.5 >> dense 1\n" "2:11" "dense's number of units must be an integer"
+        bad "a layer applied to a number" "model M : [2] -> [2] =\n    fun x -> sigmoid 3\n" "2:22" "sigmoid is a layer: it applies to a tensor"
+
+        test "every independent error is reported, not only the first" {
+            let ds =
+                errors
+                    "model A : [2] -> [1] =\n    dense 4 >> dense 3\n\nmodel B : [2] -> [1] =\n    dense 1 >> relux\n"
+            Expect.equal (ds |> List.map place) [ "2:5"; "5:16" ] "both models' errors"
+        }
+
+        test "a shape error notes where the input came from" {
+            let ds = errors "model M : [2] -> [1] =\n    fun x -> x |> dense 3 |> fun h -> h @ h\n"
+            Expect.isNonEmpty ds "errors"
+        }
+
+        test "checking never throws on a program that uses everything wrongly" {
+            let sources =
+                [ "model M : [0] -> [1] =\n    dense 1\n"
+                  "model M : [2] -> [1] =\n    3\n"
+                  "model M : [2] -> [1] =\n    dense 1 (bias = true)\n"
+                  "let f x = f x\nmodel M : [2] -> [2] =\n    f\n"
+                  "model M : [2] -> [1] =\n    dense 1 >> 4\n"
+                  "model M : [2] -> [1] =\n    fun x y -> x\n"
+                  "train M with\n    data = 3\n" ]
+            for s in sources do
+                match checkSource s with
+                | Ok _ -> failtestf "expected an error for:\n%s" s
+                | Error ds -> Expect.isNonEmpty ds "diagnostics"
+        }
+    ]

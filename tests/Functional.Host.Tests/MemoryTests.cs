@@ -23,6 +23,31 @@ public class MemoryTests
         Assert.Equal(before, LiveTensors);
     }
 
+    /// <summary>The promise: 20,000 XOR steps grow resident memory by less than 50 MB after the first 1,000.</summary>
+    [Fact]
+    public void Resident_memory_stays_flat_over_20000_training_steps()
+    {
+        var file = FnnFile.Load(Repository.XorSource);
+        var plan = file.TrainingPlan("XorByHand"); // batch = 1: four steps an epoch
+        using var network = file.Compile("XorByHand", new NetworkOptions { Seed = 1 });
+        network.Train(plan with { Epochs = 250 }, new TrainingOptions { Seed = 1 }); // the first 1,000 steps
+        var afterWarmUp = ResidentBytes();
+        network.Train(plan with { Epochs = 4750 }, new TrainingOptions { Seed = 1 }); // 19,000 more
+        var atEnd = ResidentBytes();
+
+        var growth = (atEnd - afterWarmUp) / (1024.0 * 1024.0);
+        TestContext.Current.SendDiagnosticMessage($"resident memory after 1,000 steps {afterWarmUp / 1048576.0:0.0} MB, after 20,000 {atEnd / 1048576.0:0.0} MB");
+        Assert.True(growth < 50, $"resident memory grew by {growth:0.0} MB from step 1,000 to step 20,000");
+    }
+
+    private static long ResidentBytes()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        using var self = System.Diagnostics.Process.GetCurrentProcess();
+        return self.WorkingSet64;
+    }
+
     [Fact]
     public void Predictions_and_evaluations_leave_no_native_tensors_behind()
     {

@@ -16,9 +16,9 @@ public sealed class EndToEndTests : IDisposable
         File.WriteAllText(bad, "model M : [2] -> [1] =\n    dense 4 >> sigmoid >> dense 3\n\nmodel N : [2] -> [1] =\n    dense 1 >> sigmod\n");
         var result = Processes.Fnn("check", bad);
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains($"{bad}:2:5: error: model M declares its output as [1], but its body produces [3]", result.Error);
+        Assert.Contains($"{bad}:2:27: error: model M declares its output as [1], but its body produces [3]", result.Error);
         Assert.Contains($"{bad}:5:16: error: 'sigmod' is not defined; did you mean 'sigmoid'?", result.Error);
-        Assert.Contains("  |     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^", result.Error);
+        Assert.Contains("  |                           ^^^^^^^", result.Error);
         Assert.EndsWith("2 errors", result.Error.TrimEnd());
     }
 

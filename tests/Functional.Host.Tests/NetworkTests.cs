@@ -34,7 +34,7 @@ public class NetworkTests
     {
         var e = Assert.Throws<FnnCompileException>(() =>
             FnnFile.FromSource("model M : [2] -> [1] =\n    dense 4 >> sigmoid >> dense 3\n", "bad.fnn"));
-        Assert.StartsWith("bad.fnn:2:5: error: model M declares its output as [1], but its body produces [3]", e.Message);
+        Assert.StartsWith("bad.fnn:2:27: error: model M declares its output as [1], but its body produces [3]", e.Message);
         Assert.Contains("^^^^", e.Message);
         Assert.Single(e.Diagnostics);
     }

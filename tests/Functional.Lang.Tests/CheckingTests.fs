@@ -82,7 +82,7 @@ train Xor with
         }
 
         // Five (and more) distinct bad programs, each with its exact line:col.
-        bad "output shape differs from the declaration" "model M : [2] -> [1] =\n    dense 4 >> sigmoid >> dense 3\n" "2:5" "declares its output as [1], but its body produces [3]"
+        bad "output shape differs from the declaration" "model M : [2] -> [1] =\n    dense 4 >> sigmoid >> dense 3\n" "2:27" "declares its output as [1], but its body produces [3]"
         bad "unknown name suggests the nearest" "model M : [2] -> [1] =\n    dense 4 >> sigmod >> dense 1\n" "2:16" "'sigmod' is not defined; did you mean 'sigmoid'?"
         bad "matmul with mismatched inner dimensions" "model M : [2] -> [4] =\n    param w : [3; 4] = xavier\n    fun x -> x @ w\n" "3:14" "the left side's last dimension (2) must equal the right side's first of its last two dimensions (3)"
         bad "addition of shapes that do not broadcast" "model M : [2] -> [4] =\n    param w : [2; 4] = xavier\n    param b : [3] = zeros\n    fun x -> x @ w + b\n" "4:14" "cannot combine shapes [4] and [3]"
@@ -97,7 +97,7 @@ train Xor with
             let ds =
                 errors
                     "model A : [2] -> [1] =\n    dense 4 >> dense 3\n\nmodel B : [2] -> [1] =\n    dense 1 >> relux\n"
-            Expect.equal (ds |> List.map place) [ "2:5"; "5:16" ] "both models' errors"
+            Expect.equal (ds |> List.map place) [ "2:16"; "5:16" ] "both models' errors"
         }
 
         test "a shape error notes where the input came from" {

@@ -417,8 +417,13 @@ let private model (env: Env) (overrides: Map<string, Value>) (m: ModelDecl) : Ch
             let! layer = asLayer body (Expr.range m.Body)
             let! node = layer.Build "" input
             if node.Output.Dims <> output.Dims then
+                // Point at the step that made the output: the last of a chain, not the whole body.
+                let rec producer (n: Node) =
+                    match n.Op with
+                    | Chain steps when not steps.IsEmpty -> producer (List.last steps)
+                    | _ -> n
                 let d =
-                    Diagnostic.error (Expr.range m.Body) (sprintf "model %s declares its output as %O, but its body produces %O" m.Name.Name output node.Output)
+                    Diagnostic.error (producer node).Range (sprintf "model %s declares its output as %O, but its body produces %O" m.Name.Name output node.Output)
                     |> Diagnostic.withRelated m.Output.Range "the declared output"
                 return! Error [ d ]
             else

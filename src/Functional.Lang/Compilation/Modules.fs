@@ -48,6 +48,7 @@ type GraphModule
     ) as this =
     inherit torch.nn.Module<torch.Tensor, torch.Tensor>(name)
     let layerOf = Dictionary<Node, torch.nn.Module<torch.Tensor, torch.Tensor>>(HashIdentity.Reference)
+    let constants = ResizeArray<torch.Tensor>()
     do
         for (key, node, m) in layers do
             this.register_module(key, m)
@@ -58,8 +59,9 @@ type GraphModule
         | Input -> id
         | Param name -> fun _ -> parameter name
         | TermKind.Scalar x ->
-            // A constant made once, outside any dispose scope, and owned by this module.
+            // A constant made once, outside any dispose scope, and owned (disposed) by this module.
             let value = torch.tensor(x, dtype = placement.DType, device = placement.Device).DetachFromDisposeScope()
+            constants.Add value
             fun _ -> value
         | Unary(op, a) ->
             let f = compile a
@@ -109,3 +111,10 @@ type GraphModule
     let run = compile term
 
     override _.forward(input: torch.Tensor) = run input
+
+    override _.Dispose(disposing: bool) =
+        if disposing then
+            for c in constants do
+                c.Dispose()
+            constants.Clear()
+        base.Dispose disposing

@@ -71,16 +71,7 @@ let rec show (e: Expr) =
     | String(s, _) -> sprintf "\"%s\"" s
     | Var id -> id.Name
     | Apply(f, args, _) -> sprintf "(%s %s)" (show f) (args |> List.map showArg |> String.concat " ")
-    | Binary(op, a, b, _) ->
-        let symbol =
-            match op with
-            | Add -> "+"
-            | Subtract -> "-"
-            | Multiply -> "*"
-            | Divide -> "/"
-            | Power -> "**"
-            | MatMul -> "@"
-        binary symbol a b
+    | Binary(op, a, b, _) -> binary (BinaryOp.symbol op) a b
     | Negate(a, _) -> sprintf "(neg %s)" (show a)
     | Compose(a, b, _) -> binary ">>" a b
     | Pipe(a, b, _) -> binary "|>" a b

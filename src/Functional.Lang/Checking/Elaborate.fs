@@ -30,14 +30,7 @@ let private lookup (env: Env) (id: Ident) =
 
 let private bind name value (env: Env) : Env = Map.add name (Bound value) env
 
-let private opSymbol op =
-    match op with
-    | Add -> "+"
-    | Subtract -> "-"
-    | Multiply -> "*"
-    | Divide -> "/"
-    | Power -> "**"
-    | MatMul -> "@"
+let private opSymbol = BinaryOp.symbol
 
 // ---------------------------------------------------------------------------------------------
 // Tensor math: shapes per example, as NumPy/PyTorch define them.

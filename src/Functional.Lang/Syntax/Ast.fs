@@ -96,6 +96,17 @@ type Decl =
 
 type Program = { File: string; Decls: Decl list }
 
+module BinaryOp =
+    /// The operator as written.
+    let symbol op =
+        match op with
+        | Add -> "+"
+        | Subtract -> "-"
+        | Multiply -> "*"
+        | Divide -> "/"
+        | Power -> "**"
+        | MatMul -> "@"
+
 module Expr =
     let range expr =
         match expr with

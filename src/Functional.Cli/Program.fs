@@ -24,6 +24,7 @@ let private guarded (command: unit -> int) =
     | :? CheckpointFormatException
     | :? CheckpointMismatchException
     | :? TrainingDivergedException
+    | :? EngineException
     | :? ArgumentException
     | :? FormatException
     | :? NotSupportedException
@@ -33,6 +34,10 @@ let private guarded (command: unit -> int) =
         Exit.failed
     | :? IOException as e ->
         error (sprintf "error: %s" e.Message)
+        Exit.failed
+    | :? System.Runtime.InteropServices.ExternalException as e ->
+        // Last resort: libtorch refused something; its first line says why.
+        error (sprintf "error: libtorch: %s" (e.Message.Split('\n').[0]))
         Exit.failed
     | Functional.Engine.EngineUnavailable message ->
         error (sprintf "error: %s" message)

@@ -53,9 +53,13 @@ module Checked =
 
     /// All successes, or every error of every failure.
     let all (items: Checked<'T> list) : Checked<'T list> =
-        let errors = items |> List.collect (function Error e -> e | Ok _ -> [])
-        if errors.IsEmpty then Ok(items |> List.map (function Ok v -> v | Error _ -> failwith "unreachable"))
-        else Error errors
+        let gather item acc =
+            match item, acc with
+            | Ok v, Ok vs -> Ok(v :: vs)
+            | Ok _, Error e
+            | Error e, Ok _ -> Error e
+            | Error e1, Error e2 -> Error(e1 @ e2)
+        List.foldBack gather items (Ok [])
 
     type Builder() =
         member _.Bind(r: Checked<'a>, f: 'a -> Checked<'b>) = Result.bind f r

@@ -112,6 +112,26 @@ public class TrainingTests
     }
 
     [Fact]
+    public void A_loss_libtorch_refuses_is_a_clear_error_not_a_crash()
+    {
+        // bce needs outputs in [0, 1]; a bare dense layer gives any number.
+        var file = FnnFile.FromSource("""
+            model Raw : [1] -> [1] =
+                dense 1
+
+            train Raw with
+                data = [ [5] => [1]; [-5] => [0] ]
+                loss = bce
+            """, "raw.fnn");
+        using var network = file.Compile(options: new NetworkOptions { Seed = 1 });
+        var plan = file.TrainingPlan();
+        var e = Assert.Throws<EngineException>(() => network.Train(plan));
+        Assert.Contains("step 1 (epoch 1): computing the loss failed in libtorch:", e.Message);
+        Assert.DoesNotContain("\n", e.Message);
+        Assert.Contains("evaluating the loss failed in libtorch:", Assert.Throws<EngineException>(() => network.Evaluate(plan)).Message);
+    }
+
+    [Fact]
     public void Bad_settings_and_mismatched_data_are_rejected()
     {
         var plan = XorFile.TrainingPlan("Xor");

@@ -93,6 +93,33 @@ train Xor with
         bad "dense of a non-integer size" "model M : [2] -> [1] =\n    dense 0.5 >> dense 1\n" "2:11" "dense's number of units must be an integer"
         bad "a layer applied to a number" "model M : [2] -> [2] =\n    fun x -> sigmoid 3\n" "2:22" "sigmoid is a layer: it applies to a tensor"
 
+        bad "the same label twice in a chain" "model M : [2] -> [1] =\n    dense 2 as a >> dense 1 as a\n" "2:21" "two layers here would both be named 'a'"
+        bad "xavier on a vector" "model M : [2] -> [2] =\n    param b : [2] = xavier\n    fun x -> x + b\n" "2:21" "xavier needs a parameter with at least two dimensions"
+        bad "normal with a negative deviation" "model M : [2] -> [2] =\n    param b : [2] = normal -1.0\n    fun x -> x + b\n" "2:21" "normal needs a positive standard deviation, but it is -1"
+        bad "uniform with low above high" "model M : [2] -> [2] =\n    param b : [2] = uniform 1 0\n    fun x -> x + b\n" "2:21" "uniform needs low < high"
+        bad "two train blocks for one model" "model M : [1] -> [1] =\n    dense 1\n\ntrain M with\n    data = [ [0] => [1] ]\n\ntrain M with\n    data = [ [1] => [1] ]\n" "7:7" "M already has a train block"
+        bad "integer arithmetic that overflows" "model M : [2] -> [1] =\n    dense (65536 * 65536) >> dense 1\n" "2:12" "65536 * 65536 is too large for an integer"
+        bad "an argument of the wrong type" "let f (n: int) = dense n\nmodel M : [2] -> [1] =\n    f 3.5 >> dense 1\n" "3:7" "the argument 'n' of f must be an integer, but it is the number 3.5"
+        bad "a hyperparameter default of the wrong type" "model M (units: int = 2.5) : [2] -> [1] =\n    dense units >> dense 1\n" "1:23" "the hyperparameter 'units' of M must be an integer"
+        bad "an unknown type" "let f (n: nat) = dense n\n" "1:11" "unknown type 'nat': a parameter's type is int, float or bool"
+        bad "a misspelt name in a parameter's shape" "model M (hidden = 3) : [2] -> [3] =\n    param w : [2; hiden] = xavier\n    fun x -> x @ w\n" "2:19" "'hiden' in the shape of w is not defined: a parameter's dimensions are numbers or hyperparameters; did you mean 'hidden'?"
+        bad "training a model with a symbolic dimension" "model A : [n] -> [n] =\n    fun x -> x * 2\n\ntrain A with\n    data = [ [1; 2] => [2; 4] ]\n" "5:12" "has a symbolic dimension"
+
+        test "a function whose parameters all have defaults is a layer when used bare" {
+            let m = checkedProgram "let block (units = 4) = dense units >> relu\nmodel M : [2] -> [4] =\n    block\n" |> model "M"
+            Expect.equal (string m.Output) "[4]" "output"
+        }
+
+        test "a label on the whole body names its parameters" {
+            let m = checkedProgram "model M : [2] -> [1] =\n    dense 1 as top\n" |> model "M"
+            Expect.equal m.Body.Path "top" "root path"
+        }
+
+        test "an error in a let is reported once, not again where the let is used" {
+            let ds = errors "let ys = [ 1 2 ]\nmodel M : [1] -> [1] =\n    dense 1\n\ntrain M with\n    data = [ [1] => ys ]\n"
+            Expect.equal (ds |> List.map place) [ "1:12" ] "only the let's own error"
+        }
+
         test "every independent error is reported, not only the first" {
             let ds =
                 errors

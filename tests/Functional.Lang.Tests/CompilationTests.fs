@@ -121,6 +121,21 @@ let tests =
                     close (one.squeeze 0L) whole[i] (sprintf "%s: example %d" body i)
         }
 
+        test "a body that ignores its input gives each example the same output" {
+            use net = compileModel float64 2L "model M : [3] -> [2] =\n    param b : [2] = normal 1.0\n    fun x -> b\n" "M"
+            use batch = torch.zeros([| 5L; 3L |], dtype = torch.ScalarType.Float64)
+            use y = net.forward batch
+            Expect.equal y.shape [| 5L; 2L |] "one output per example"
+            close y[0] y[4] "the same for every example"
+        }
+
+        test "he draws with the fan-in of a [fan_in; fan_out] parameter" {
+            use net = compileModel float64 2L "model M : [1000] -> [2] =\n    param w : [1000; 2] = he\n    fun x -> x @ w\n" "M"
+            let w = (state net)["w"]
+            let std = w.std().item<float>()
+            Expect.floatClose { absolute = 0.005; relative = 0.0 } std (sqrt (2.0 / 1000.0)) "std = sqrt(2 / fan_in)"
+        }
+
         test "gradients match central finite differences (float64)" {
             use net = compileModel float64 21L byHand "XorByHand"
             use x = inputs ()

@@ -258,6 +258,13 @@ let expressionTests =
           shows "a + b * c @ d" "(+ a (@ (* b c) d))"
           shows "-a * b" "(* (neg a) b)"
           shows "a / b / c" "(/ (/ a b) c)"
+          // F#'s rule: a '-' touching its operand but not the token before passes a negative argument
+          shows "uniform -0.1 0.1" "(uniform (neg 0.1f) 0.1f)"
+          shows "f -x" "(f (neg x))"
+          shows "f -(x)" "(f (neg x))"
+          shows "a - 1" "(- a 1)"
+          shows "a-1" "(- a 1)"
+          shows "a -  1" "(- a 1)"
           shows "a |> b |> c" "(|> (|> a b) c)"
           shows "a >> b >> c" "(>> (>> a b) c)"
           shows "[1; 2] => [3] |> f" "(=> [1; 2] (|> [3] f))"

@@ -10,13 +10,12 @@ let run (args: ParseResults<CheckArgs>) =
     let path = args.GetResult CheckArgs.File
     match Language.checkFile path with
     | Ok program, _ ->
+        let count n what = sprintf "%d %s%s" n what (if n = 1 then "" else "s")
         let models =
-            program.Models
-            |> List.map (fun m -> sprintf "%s %O -> %O" m.Name m.Input m.Output)
-            |> String.concat ", "
-        printfn "%s: ok (%d model%s: %s; %d train block%s)" path program.Models.Length
-            (if program.Models.Length = 1 then "" else "s") models program.Trains.Length
-            (if program.Trains.Length = 1 then "" else "s")
+            match program.Models with
+            | [] -> "no models"
+            | ms -> sprintf "%s: %s" (count ms.Length "model") (ms |> List.map (fun m -> sprintf "%s %O -> %O" m.Name m.Input m.Output) |> String.concat ", ")
+        printfn "%s: ok (%s; %s)" path models (count program.Trains.Length "train block")
         Exit.ok
     | Error diagnostics, text ->
         error (Language.render path text diagnostics)

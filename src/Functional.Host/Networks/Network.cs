@@ -84,7 +84,14 @@ public sealed class Network : IDisposable
             using var noGrad = torch.no_grad();
             using var data = ExampleTensors.Create(Model, Module.Placement, plan.Inputs, plan.Targets);
             Module.eval();
-            return Losses.compile(plan.Loss).Invoke(Module.forward(data.Inputs), data.Targets!).ToDouble();
+            try
+            {
+                return Losses.compile(plan.Loss).Invoke(Module.forward(data.Inputs), data.Targets!).ToDouble();
+            }
+            catch (System.Runtime.InteropServices.ExternalException e)
+            {
+                throw EngineException.From(e, "evaluating the loss");
+            }
         }
     }
 

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Functional.Data;
+using System.Runtime.InteropServices;
 using Functional.Lang.Compilation;
+using Functional.Networks;
 using TorchSharp;
 
 namespace Functional.Training;
@@ -54,7 +56,15 @@ public static class Trainer
                         using var scope = torch.NewDisposeScope();
                         var (x, y) = Batch(data, order, start, rows);
                         optimizer.zero_grad();
-                        var value = loss.Invoke(module.forward(x), y);
+                        torch.Tensor value;
+                        try
+                        {
+                            value = loss.Invoke(module.forward(x), y);
+                        }
+                        catch (ExternalException e)
+                        {
+                            throw EngineException.From(e, $"step {step + 1} (epoch {epoch}): computing the loss");
+                        }
                         var lossValue = value.ToDouble();
                         step++;
                         // Checked before the update, so the weights stay those of the last good step.

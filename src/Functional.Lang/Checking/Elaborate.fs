@@ -72,11 +72,19 @@ let private numberBinary range op (a: Value) (b: Value) =
     match op, a, b with
     | MatMul, _, _ -> fail range "@ multiplies tensors, not numbers"
     | Divide, VInt _, VInt 0 -> fail range "division by zero"
-    | Add, VInt x, VInt y -> Ok(VInt(x + y))
-    | Subtract, VInt x, VInt y -> Ok(VInt(x - y))
-    | Multiply, VInt x, VInt y -> Ok(VInt(x * y))
-    | Divide, VInt x, VInt y -> Ok(VInt(x / y))
-    | Power, VInt x, VInt y when y >= 0 -> Ok(VInt(pown x y))
+    | (Add | Subtract | Multiply | Divide | Power), VInt x, VInt y when op <> Power || y >= 0 ->
+        // Integer arithmetic is exact or an error, never a silent wrap-around.
+        let exact =
+            match op with
+            | Add -> bigint x + bigint y
+            | Subtract -> bigint x - bigint y
+            | Multiply -> bigint x * bigint y
+            | Divide -> bigint x / bigint y
+            | _ when abs x > 1 && y > 64 -> bigint System.Int64.MaxValue
+            | _ -> bigint.Pow(bigint x, y)
+        if exact > bigint System.Int32.MaxValue || exact < bigint System.Int32.MinValue then
+            fail range (sprintf "%d %s %d is too large for an integer" x (opSymbol op) y)
+        else Ok(VInt(int exact))
     | _ ->
         check {
             let! x = asFloat range (sprintf "the left side of %s" (opSymbol op)) a
@@ -131,6 +139,10 @@ let rec private asLayer (value: Value) (range: Range) : Checked<Layer> =
     match value with
     | VLayer layer -> Ok layer
     | VError -> Error []
+    | VFunction f when f.Positional.IsEmpty ->
+        // A function whose parameters all have defaults, used bare, means its defaults.
+        f.Invoke { Args = []; Named = Map.empty; Range = range; Scope = None }
+        |> Result.bind (fun v -> asLayer v range)
     | VFunction f when f.Positional.Length = 1 ->
         Ok
             { Name = f.Name
@@ -231,6 +243,26 @@ let rec private apply (f: Value, fRange: Range) (call: Call) : Checked<Value> =
                     if rest.IsEmpty then Ok result else apply (result, call.Range) { call with Args = rest })
     | v -> fail fRange (sprintf "%s is not a function: it cannot be applied to arguments" (describe v))
 
+let private parameterTypes = [ "int"; "float"; "bool" ]
+
+/// A value given for a parameter, checked against its type annotation (`(n: int)`), if any.
+let private conform what (p: Parameter) (value: Value) (at: Range) : Checked<Value> =
+    match p.Type with
+    | None -> Ok value
+    | Some t ->
+        match t.Name with
+        | "int" -> asInt at what value |> Result.map VInt
+        | "float" -> asFloat at what value |> Result.map VFloat
+        | "bool" -> asBool at what value |> Result.map VBool
+        | _ -> Ok value // an unknown type is reported where the parameter is declared
+
+/// Type annotations that name no type.
+let private unknownTypes (parameters: Parameter list) =
+    parameters
+    |> List.choose (fun p -> p.Type)
+    |> List.filter (fun t -> not (List.contains t.Name parameterTypes))
+    |> List.map (fun t -> Diagnostic.error t.Range (sprintf "unknown type '%s': a parameter's type is int, float or bool" t.Name))
+
 /// Evaluates an expression. `scope` is the `fun` body being built, if any.
 let rec private eval (env: Env) (scope: GraphScope option) (expr: Expr) : Checked<Value> =
     match expr with
@@ -289,7 +321,8 @@ let rec private eval (env: Env) (scope: GraphScope option) (expr: Expr) : Checke
             let! fv = eval env scope f
             return! apply (fv, Expr.range f) { Args = [ xv, Expr.range x ]; Named = Map.empty; Range = r; Scope = scope }
         }
-    | Lambda(parameters, body, _) -> Ok(closure env "fun" (parameters |> List.map (fun p -> p.Name)) [] body)
+    | Lambda(parameters, body, _) ->
+        Ok(closure env "fun" (parameters |> List.map (fun id -> { Name = id; Type = None; Default = None })) body)
     | List(items, _) -> items |> List.map (eval env scope) |> Checked.all |> Result.map VList
     | Pair(a, b, _) ->
         check {
@@ -309,35 +342,44 @@ let rec private eval (env: Env) (scope: GraphScope option) (expr: Expr) : Checke
 
 /// A user function: positional parameters, then options with defaults. Its body is evaluated at each
 /// call, in the scope of the caller (so layers it applies are numbered where they are used).
-and private closure (env: Env) name (positional: string list) (options: (string * Expr) list) body =
-    let defaults = options |> List.map (fun (n, _) -> n, VError)
+/// A user function: positional parameters, then options with defaults. Its body is evaluated at each
+/// call, in the scope of the caller (so layers it applies are numbered where they are used). Arguments
+/// are checked against the parameters' type annotations at the call.
+and private closure (env: Env) name (parameters: Parameter list) body =
+    let positional = parameters |> List.filter (fun p -> p.Default.IsNone)
+    let options = parameters |> List.filter (fun p -> p.Default.IsSome)
+    let typed (p: Parameter) value at = conform (sprintf "the argument '%s' of %s" p.Name.Name name) p value at
     VFunction
         { Name = name
-          Positional = positional
-          Options = defaults
+          Positional = positional |> List.map (fun p -> p.Name.Name)
+          // The defaults are evaluated at each call that does not give them.
+          Options = options |> List.map (fun p -> p.Name.Name, VError)
           Invoke =
             fun call ->
-                let bound =
-                    List.zip positional (call.Args |> List.map fst)
-                    |> List.fold (fun e (n, v) -> bind n v e) env
-                options
-                |> List.map (fun (n, dflt) ->
-                    match Map.tryFind n call.Named with
-                    | Some(v, _) -> Ok(n, v)
-                    | None -> eval env call.Scope dflt |> Result.map (fun v -> n, v))
-                |> Checked.all
-                |> Result.bind (fun opts ->
-                    let full = opts |> List.fold (fun e (n, v) -> bind n v e) bound
+                let given =
+                    List.zip positional call.Args
+                    |> List.map (fun (p, (v, at)) -> typed p v at |> Result.map (fun v -> p.Name.Name, v))
+                let defaulted =
+                    options
+                    |> List.map (fun p ->
+                        match Map.tryFind p.Name.Name call.Named with
+                        | Some(v, at) -> typed p v at |> Result.map (fun v -> p.Name.Name, v)
+                        | None ->
+                            eval env call.Scope p.Default.Value
+                            |> Result.bind (fun v -> typed p v (Expr.range p.Default.Value))
+                            |> Result.map (fun v -> p.Name.Name, v))
+                Checked.all (given @ defaulted)
+                |> Result.bind (fun bindings ->
+                    let full = bindings |> List.fold (fun e (n, v) -> bind n v e) env
                     eval full call.Scope body) }
 
 and private letValue env scope (binding: LetBinding) : Checked<Value> =
+    let badTypes = unknownTypes binding.Parameters
     match binding.Parameters with
+    | _ when not badTypes.IsEmpty -> Error badTypes
     | [] -> eval env scope binding.Value
-    | parameters ->
-        let positional = parameters |> List.filter (fun p -> p.Default.IsNone) |> List.map (fun p -> p.Name.Name)
-        let options = parameters |> List.choose (fun p -> p.Default |> Option.map (fun d -> p.Name.Name, d))
-        // Recursion is not allowed: the body sees the names defined before this let.
-        Ok(closure env binding.Name.Name positional options binding.Value)
+    // Recursion is not allowed: the body sees the names defined before this let.
+    | parameters -> Ok(closure env binding.Name.Name parameters binding.Value)
 
 // ---------------------------------------------------------------------------------------------
 // Declarations.
@@ -370,14 +412,27 @@ let private paramSpec (env: Env) (p: ParamDecl) : Checked<ParamSpec> =
         let! dims =
             match Shape.tryInts shape with
             | Some dims -> Ok dims
-            | None -> fail p.Shape.Range (sprintf "a parameter's shape must be known numbers, but %s is %O" p.Name.Name shape)
+            | None ->
+                let unknown = shape.Dims |> List.pick (function Symbol s -> Some s | Known _ -> None)
+                let at = p.Shape.Dims |> List.tryPick (function Var id when id.Name = unknown -> Some id.Range | _ -> None)
+                let hint =
+                    match Checked.suggest unknown (Map.keys env) with
+                    | Some near -> sprintf "; did you mean '%s'?" near
+                    | None -> ""
+                fail (defaultArg at p.Shape.Range) (sprintf "'%s' in the shape of %s is not defined: a parameter's dimensions are numbers or hyperparameters%s" unknown p.Name.Name hint)
         let! init =
             eval env None p.Init
             |> Result.bind (function
                 | VInit i -> Ok i
                 | VError -> Error []
                 | v -> fail (Expr.range p.Init) (sprintf "%s's initialiser must be zeros, ones, xavier, he, normal std or uniform lo hi, but it is %s" p.Name.Name (describe v)))
-        return { Name = p.Name.Name; Shape = dims; Init = init; Range = p.Range }
+        let at = Expr.range p.Init
+        match init with
+        | (Xavier | He) when dims.Length < 2 ->
+            return! fail at (sprintf "%s needs a parameter with at least two dimensions (it reads their fan-in and fan-out), but %s is %O; use zeros, normal or uniform" (if init = Xavier then "xavier" else "he") p.Name.Name shape)
+        | Normal std when not (std > 0.0) -> return! fail at (sprintf "normal needs a positive standard deviation, but it is %g" std)
+        | Uniform(low, high) when not (low < high) -> return! fail at (sprintf "uniform needs low < high, but it is uniform %g %g" low high)
+        | _ -> return { Name = p.Name.Name; Shape = dims; Init = init; Range = p.Range }
     }
 
 let private duplicates (ids: Ident list) what =
@@ -386,14 +441,32 @@ let private duplicates (ids: Ident list) what =
     |> List.collect (fun (name, group) ->
         group |> List.skip 1 |> List.map (fun id -> Diagnostic.error id.Range (sprintf "%s '%s' is defined twice" what name)))
 
+/// Two layers with one path (the same label twice in a chain or a `fun` body) would share a name in
+/// checkpoints: an error at the second.
+let private duplicatePaths (root: Node) =
+    Node.walk root
+    |> Seq.filter (fun n -> n.Path <> "")
+    |> Seq.groupBy (fun n -> n.Path)
+    |> Seq.collect (fun (path, nodes) ->
+        match List.ofSeq nodes with
+        | first :: second :: _ ->
+            [ Diagnostic.error second.Range (sprintf "two layers here would both be named '%s': give them different labels" path)
+              |> Diagnostic.withRelated first.Range "the first one" ]
+        | _ -> [])
+    |> List.ofSeq
+
 let private model (env: Env) (overrides: Map<string, Value>) (m: ModelDecl) : Checked<Model> =
     check {
+        do! match unknownTypes m.Hypers with
+            | [] -> Ok()
+            | errors -> Error errors
         let! hypers =
             m.Hypers
             |> List.map (fun h ->
+                let what = sprintf "the hyperparameter '%s' of %s" h.Name.Name m.Name.Name
                 match Map.tryFind h.Name.Name overrides, h.Default with
-                | Some v, _ -> Ok(h.Name.Name, v)
-                | None, Some d -> eval env None d |> Result.map (fun v -> h.Name.Name, v)
+                | Some v, _ -> conform what h v h.Name.Range |> Result.map (fun v -> h.Name.Name, v)
+                | None, Some d -> eval env None d |> Result.bind (fun v -> conform what h v (Expr.range d)) |> Result.map (fun v -> h.Name.Name, v)
                 | None, None -> fail h.Name.Range (sprintf "the hyperparameter '%s' of %s needs a default value (%s = ...)" h.Name.Name m.Name.Name h.Name.Name))
             |> Checked.all
         let env = hypers |> List.fold (fun e (n, v) -> bind n v e) env
@@ -408,7 +481,10 @@ let private model (env: Env) (overrides: Map<string, Value>) (m: ModelDecl) : Ch
                 |> List.fold (fun e p -> bind p.Name (VTensor { Kind = Param p.Name; Shape = Shape.ofInts p.Shape; Batched = false }) e) env
             let! body = eval env None m.Body
             let! layer = asLayer body (Expr.range m.Body)
-            let! node = layer.Build "" input
+            let! node = layer.Build (defaultArg layer.Label "") input
+            do! match duplicatePaths node with
+                | [] -> Ok()
+                | errors -> Error errors
             if node.Output.Dims <> output.Dims then
                 // Point at the step that made the output: the last of a chain, not the whole body.
                 let rec producer (n: Node) =
@@ -459,6 +535,7 @@ let rec private literal (value: Value) : Result<float list * int list, string> =
                 | Ok _, Ok _ -> Error "its rows have different lengths")
             (Ok([], None))
         |> Result.map (fun (rows, inner) -> List.concat (List.rev rows), List.length items :: defaultArg inner [])
+    | VError -> Error "" // reported where it was defined
     | v -> Error(sprintf "it holds %s where a number was expected" (describe v))
 
 let private trainPlan (env: Env) (declared: string list) (models: Model list) (t: TrainDecl) : Checked<TrainPlan> =
@@ -492,9 +569,12 @@ let private trainPlan (env: Env) (declared: string list) (models: Model list) (t
         let examples (v: Value) range : Checked<float[][] * float[][]> =
             let expect (side: string) (shape: Shape) i (value: Value) =
                 match literal value with
+                | Error "" -> Error []
                 | Error why -> fail range (sprintf "example %d's %s is not a tensor: %s" (i + 1) side why)
                 | Ok(values, dims) ->
                     if Shape.ofInts dims = { shape with Tokens = false } then Ok(Array.ofList values)
+                    elif (Shape.tryInts shape).IsNone then
+                        fail range (sprintf "model %s's %s %O has a symbolic dimension; a train block's data needs a model whose shapes are numbers" m.Name side shape)
                     else fail range (sprintf "example %d's %s has shape %O, but model %s's %s is %O" (i + 1) side (Shape.ofInts dims) m.Name side shape)
             match v with
             | VError -> Error []
@@ -565,9 +645,21 @@ let program (overrides: Map<string, Value>) (p: Program) : Checked<CheckedProgra
     let env, models, errors = List.fold step (builtins, [], []) p.Decls
     let modelIds = p.Decls |> List.choose (function Model m -> Some m.Name | _ -> None)
     let declared = modelIds |> List.map (fun id -> id.Name)
-    let trains = p.Decls |> List.choose (function Train t -> Some(trainPlan env declared models t) | _ -> None)
+    let trainDecls = p.Decls |> List.choose (function Train t -> Some t | _ -> None)
+    let secondTrains =
+        trainDecls
+        |> List.groupBy (fun t -> t.Model.Name)
+        |> List.collect (fun (name, blocks) ->
+            match blocks with
+            | first :: rest ->
+                rest
+                |> List.map (fun t ->
+                    Diagnostic.error t.Model.Range (sprintf "%s already has a train block; a model has at most one" name)
+                    |> Diagnostic.withRelated first.Model.Range "the first one")
+            | [] -> [])
+    let trains = trainDecls |> List.map (trainPlan env declared models)
     let trainErrors = trains |> List.collect (function Error e -> e | Ok _ -> [])
-    match errors @ duplicates modelIds "the model" @ trainErrors with
+    match errors @ duplicates modelIds "the model" @ trainErrors @ secondTrains with
     | [] ->
         Ok
             { File = p.File

@@ -55,7 +55,9 @@ let private initialise (init: Init) (t: torch.Tensor) =
     | Normal std -> torch.nn.init.normal_(t, 0.0, std)
     | Uniform(low, high) -> torch.nn.init.uniform_(t, low, high)
     | Xavier -> torch.nn.init.xavier_uniform_ t
-    | He -> torch.nn.init.kaiming_normal_ t
+    // A `param` matrix is written [fan_in; fan_out] (used as `x @ w`), the transpose of a torch Linear
+    // weight, so its fan-in is torch's fan_out.
+    | He -> torch.nn.init.kaiming_normal_(t, mode = torch.nn.init.FanInOut.FanOut)
     |> ignore
 
 /// Builds the model's modules with fresh parameters drawn from torch's global generator (seed it first

@@ -108,7 +108,14 @@ type GraphModule
         | _, 1 -> fun x -> (product x).squeeze(-1L)
         | _ -> product
 
-    let run = compile term
+    let run =
+        let f = compile term
+        if term.Batched then f
+        else
+            // A body that ignores its input gives every example the same value: repeat it per example.
+            fun (x: torch.Tensor) ->
+                let value = f x
+                value.unsqueeze(0L).expand(Array.append [| x.shape[0] |] value.shape)
 
     override _.forward(input: torch.Tensor) = run input
 

@@ -303,13 +303,33 @@ type private Parser(file: string, lexed: LexResult) =
         else
             b
 
+    /// F#'s rule for `f -1` and `f -x`: a '-' that touches its operand but not the token before it
+    /// passes a negative argument; `a - 1` and `a-1` subtract.
+    and negativeArgument () =
+        kind () = TokenKind.Minus
+        && pos > 0
+        && pos < last
+        && (let minus, before, after = tokens[pos], tokens[pos - 1], tokens[pos + 1]
+            before.Range.End <> minus.Range.Start
+            && after.Range.Start = minus.Range.End
+            && (match after.Kind with
+                | TokenKind.Number _
+                | TokenKind.Ident _
+                | TokenKind.LParen -> true
+                | _ -> false))
+
     and parseApplication () =
         let start = pos
         let head = parsePrimary ()
         let args = ResizeArray<Arg>()
         let mutable go = true
-        while go && startsArgument (kind ()) && available () do
+        while go && (startsArgument (kind ()) || negativeArgument ()) && available () do
             match kind () with
+            | TokenKind.Minus ->
+                let minusStart = pos
+                advance () |> ignore
+                let operand = parsePrimary ()
+                args.Add(Positional(Negate(operand, spanFrom minusStart)))
             | TokenKind.LParen ->
                 match parseParen true with
                 | Choice1Of2 e -> args.Add(Positional e)

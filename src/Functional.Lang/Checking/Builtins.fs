@@ -3,39 +3,24 @@ module Functional.Lang.Checking.Builtins
 
 open Functional.Lang
 open Functional.Lang.Syntax
-
-let private layer name range (infer: Shape -> Result<Op * Shape, string>) =
-    VLayer
-        { Name = name
-          Range = range
-          Label = None
-          Build =
-            fun path input ->
-                match infer input with
-                | Ok(op, output) -> Ok { Path = path; Op = op; Input = input; Output = output; Range = range }
-                | Error message -> Checked.fail range message }
-
-let private numeric name (input: Shape) =
-    if input.Tokens then
-        Error(sprintf "%s needs numbers, but its input %O holds token ids" name input)
-    else Ok()
+open Functional.Lang.Checking.LayerBuilders
 
 let private dense range units =
     let name = sprintf "dense %d" units
     layer name range (fun input ->
         numeric name input
-        |> Result.bind (fun () ->
-            match Shape.last input with
-            | None -> Error(sprintf "%s needs an input with at least one dimension, but its input is a scalar" name)
-            | Some(Symbol s) ->
-                Error(sprintf "%s needs its input's last dimension to be a number, but it is '%s' in %O" name s input)
-            | Some(Known n) -> Ok(Dense(n, units), Shape.withLast (Known units) input)))
+        |> Result.bind (fun () -> lastKnown name input)
+        |> Result.map (fun n -> Dense(n, units), Shape.withLast (Known units) input))
 
 let private activation name act range =
     layer name range (fun input -> numeric name input |> Result.map (fun () -> Activate act, input))
 
-let private func name positional options invoke =
-    VFunction { Name = name; Positional = positional; Options = options; Invoke = invoke }
+/// An activation with one numeric option (`leakyRelu (slope = 0.1)`): a layer when used bare.
+let private parameterisedActivation name optionName (defaultValue: float) (make: float -> Activation) range =
+    func name [] [ optionName, VFloat defaultValue ] (fun call ->
+        let v, at = optionOr optionName (VFloat defaultValue) call
+        Value.asFloat at (sprintf "%s's %s" name optionName) v
+        |> Result.map (fun x -> activation name (make x) call.Range))
 
 let private denseFunction range =
     func "dense" [ "units" ] [] (fun call ->
@@ -63,16 +48,11 @@ let private mathFunction name op =
         | VError, _ -> Error []
         | v, at -> Checked.fail at (sprintf "%s needs a tensor or a number, but got %s" name (Value.describe v)))
 
-let private option name (call: Call) (defaults: (string * Value) list) =
-    match Map.tryFind name call.Named, List.tryFind (fst >> (=) name) defaults with
-    | Some(v, at), _ -> v, at
-    | None, Some(_, v) -> v, call.Range
-    | None, None -> VFloat 0.0, call.Range
-
 let private optimizer name defaults =
     func name [] defaults (fun call ->
         let number key what =
-            let v, at = option key call defaults
+            let fallback = defaults |> List.tryFind (fst >> (=) key) |> Option.map snd |> Option.defaultValue (VFloat 0.0)
+            let v, at = optionOr key fallback call
             Value.asFloat at what v
         Checked.check {
             let! lr = number "lr" (name + "'s learning rate (lr)")
@@ -100,9 +80,14 @@ let table: Map<string, Range -> Value> =
           "logSoftmax", LogSoftmax
           "identity", Identity ]
         |> List.map (fun (name, act) -> name, (fun range -> activation name act range))
+        |> List.append
+            [ "leakyRelu", parameterisedActivation "leakyRelu" "slope" 0.01 LeakyRelu
+              "elu", parameterisedActivation "elu" "alpha" 1.0 Elu ]
     let constant value = fun (_: Range) -> value
     Map(
-        activations
+        VisionBuiltins.table
+        @ SequenceBuiltins.table
+        @ activations
         @ [ "dense", denseFunction
             "linear", denseFunction
             "exp", constant (mathFunction "exp" Exp)

@@ -5,6 +5,7 @@ module Functional.Lang.Checking.Elaborate
 open Functional.Lang
 open Functional.Lang.Syntax
 open Functional.Lang.Checking.Value
+open Functional.Lang.Checking.LayerBuilders
 
 type private Binding =
     | Builtin of (Range -> Value)
@@ -132,54 +133,6 @@ let private scopedPath (scope: GraphScope) (layer: Layer) =
         let n = scope.Next.Value
         scope.Next.Value <- n + 1
         Node.join scope.Path (string n)
-
-/// A function of one tensor used where a layer is expected (`fun x -> ...`, a model body) becomes a
-/// layer whose node is the function's body, built once its input's shape is known.
-let rec private asLayer (value: Value) (range: Range) : Checked<Layer> =
-    match value with
-    | VLayer layer -> Ok layer
-    | VError -> Error []
-    | VFunction f when f.Positional.IsEmpty ->
-        // A function whose parameters all have defaults, used bare, means its defaults.
-        f.Invoke { Args = []; Named = Map.empty; Range = range; Scope = None }
-        |> Result.bind (fun v -> asLayer v range)
-    | VFunction f when f.Positional.Length = 1 ->
-        Ok
-            { Name = f.Name
-              Range = range
-              Label = None
-              Build =
-                fun path input ->
-                    let x = VTensor { Kind = Input; Shape = input; Batched = true }
-                    let scope = { Path = path; Next = ref 0 }
-                    f.Invoke { Args = [ x, range ]; Named = Map.empty; Range = range; Scope = Some scope }
-                    |> Result.bind (function
-                        | VTensor t -> Ok { Path = path; Op = Graph t; Input = input; Output = t.Shape; Range = range }
-                        | VError -> Error []
-                        | v -> fail range (sprintf "a function used as a layer must return a tensor, but this one returns %s" (describe v))) }
-    | v -> fail range (sprintf "expected a layer or a function of one tensor here, but this is %s" (describe v))
-
-and private chain (layers: Layer list) range =
-    let build path (input: Shape) =
-        let rec go i (shape: Shape) acc (steps: Layer list) =
-            match steps with
-            | [] -> Ok(List.rev acc, shape)
-            | layer :: rest ->
-                let stepPath = Node.join path (defaultArg layer.Label (string i))
-                match layer.Build stepPath shape with
-                | Ok node -> go (i + 1) node.Output (node :: acc) rest
-                | Error errors ->
-                    // Say where the offending input came from.
-                    let errors =
-                        match acc with
-                        | previous :: _ ->
-                            errors
-                            |> List.map (Diagnostic.withRelated previous.Range (sprintf "its input %O comes from here" shape))
-                        | [] -> errors
-                    Error errors
-        go 0 input [] layers
-        |> Result.map (fun (nodes, output) -> { Path = path; Op = Chain nodes; Input = input; Output = output; Range = range })
-    { Name = "chain"; Range = range; Label = None; Build = build }
 
 let private applyLayer (layer: Layer) (arg: Value, at: Range) (call: Call) =
     match arg, call.Scope with

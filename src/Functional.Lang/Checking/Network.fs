@@ -8,11 +8,40 @@ type Activation =
     | Sigmoid
     | Tanh
     | Relu
+    | LeakyRelu of slope: float
+    | Elu of alpha: float
     | Gelu
     | Silu
     | Softmax
     | LogSoftmax
     | Identity
+
+/// A convolution's sizes (per spatial dimension, the same along each).
+type Convolution =
+    { Inputs: int
+      Outputs: int
+      Kernel: int
+      Stride: int
+      Padding: int
+      Dilation: int }
+
+type Pooling = { Kernel: int; Stride: int; Padding: int }
+
+type RecurrentCell =
+    | Rnn
+    | Lstm
+    | Gru
+
+/// A recurrent layer over the sequence axis (per example [seq; features] -> [seq; hidden]).
+type Recurrent =
+    { Cell: RecurrentCell
+      Inputs: int
+      Hidden: int
+      Layers: int
+      Bidirectional: bool }
+
+/// Multi-head self-attention over [seq; dim]; its projections are `query`, `key`, `value`, `output`.
+type Attention = { Dim: int; Heads: int; Causal: bool }
 
 /// How a parameter's first values are drawn.
 type Init =
@@ -43,6 +72,8 @@ type Node =
     { /// Dotted path of the fragment (`""` for the root, `2` for the third step of a chain); parameter
       /// names are `<path>.<name>`, as in a PyTorch state_dict.
       Path: string
+      /// What the source calls it: `dense 4`, `sigmoid`, `fun`, `chain`.
+      Name: string
       Op: Op
       Input: Shape
       Output: Shape
@@ -51,10 +82,39 @@ type Node =
 and Op =
     | Dense of inputs: int * outputs: int
     | Activate of Activation
-    /// Steps applied one after another; each step's path is its position.
+    /// Steps applied one after another; each step's path is its position, label or let name.
     | Chain of Node list
     /// A body written with tensor math over the input and declared parameters.
     | Graph of Term
+    /// The same layer as an earlier node (a let-bound layer used again): same module, same weights.
+    | Shared of Node
+    // Shapes
+    | Flatten
+    | Reshape of dims: int list
+    | Dropout of rate: float
+    // Convolution and pooling (channels first: [channels; length] or [channels; height; width])
+    | Conv1d of Convolution
+    | Conv2d of Convolution
+    | MaxPool2d of Pooling
+    | AvgPool2d of Pooling
+    // Normalisation over the feature axis (batchNorm: over the channel axis)
+    | BatchNorm of features: int
+    | LayerNorm of features: int
+    | RmsNorm of features: int
+    // Sequences
+    | Embed of vocabulary: int * dim: int
+    | Positional of length: int * dim: int
+    | Sinusoidal of length: int * dim: int
+    | SelfAttention of Attention
+    | RecurrentLayer of Recurrent
+    | Last
+    // Combinators
+    /// x + f x
+    | Residual of Node
+    /// n independent copies applied one after another; paths `<path>.0` ... `<path>.<n-1>`
+    | Repeat of Node list
+    /// each branch on the same input, joined on the feature (last) axis
+    | Concat of Node list
 
 /// Tensor math in a `fun x -> ...` body. Every term knows its per-example shape and whether it carries
 /// the batch dimension (only terms computed from the input do).
@@ -117,7 +177,10 @@ module Node =
         seq {
             yield node
             match node.Op with
-            | Chain steps -> for s in steps do yield! walk s
+            | Chain steps
+            | Repeat steps
+            | Concat steps -> for s in steps do yield! walk s
+            | Residual inner -> yield! walk inner
             | Graph term ->
                 let rec terms t =
                     seq {
@@ -134,8 +197,25 @@ module Node =
                         | Scalar _ -> ()
                     }
                 yield! terms term
+            | Shared _ // walked where it was first used
             | Dense _
-            | Activate _ -> ()
+            | Activate _
+            | Flatten
+            | Reshape _
+            | Dropout _
+            | Conv1d _
+            | Conv2d _
+            | MaxPool2d _
+            | AvgPool2d _
+            | BatchNorm _
+            | LayerNorm _
+            | RmsNorm _
+            | Embed _
+            | Positional _
+            | Sinusoidal _
+            | SelfAttention _
+            | RecurrentLayer _
+            | Last -> ()
         }
 
     let join prefix name =

@@ -10,6 +10,8 @@ let private activation act : torch.nn.Module<torch.Tensor, torch.Tensor> =
     | Sigmoid -> torch.nn.Sigmoid()
     | Tanh -> torch.nn.Tanh()
     | Relu -> torch.nn.ReLU()
+    | LeakyRelu slope -> torch.nn.LeakyReLU(slope)
+    | Elu alpha -> torch.nn.ELU(alpha)
     | Gelu -> torch.nn.GELU()
     | Silu -> torch.nn.SiLU()
     | Softmax -> torch.nn.Softmax(-1L)
@@ -46,6 +48,26 @@ let rec private compileNode (placement: Placement) (parameter: string -> torch.T
     | Graph term ->
         let layers = layersOf term |> List.map (fun n -> lastSegment n.Path, n, compileNode placement parameter n)
         new GraphModule(node.Path, term, parameter, layers, placement)
+    | Flatten
+    | Reshape _
+    | Dropout _
+    | Conv1d _
+    | Conv2d _
+    | MaxPool2d _
+    | AvgPool2d _
+    | BatchNorm _ -> VisionModules.compile placement node
+    | LayerNorm _
+    | RmsNorm _
+    | Embed _
+    | Positional _
+    | Sinusoidal _
+    | SelfAttention _
+    | RecurrentLayer _
+    | Last -> SequenceModules.compile placement node
+    | Shared _
+    | Residual _
+    | Repeat _
+    | Concat _ -> raise (System.NotSupportedException(sprintf "%s cannot be compiled yet" node.Name))
 
 let private initialise (init: Init) (t: torch.Tensor) =
     match init with

@@ -7,7 +7,7 @@ open Functional.Lang.Checking
 open Functional.Lang.Compilation
 
 /// Parses and checks source text. `overrides` replace model hyperparameters by name.
-let checkWith (overrides: Map<string, Value>) (file: string) (text: string) : Checked<CheckedProgram> =
+let checkWith (overrides: Map<string, Value * Range>) (file: string) (text: string) : Checked<CheckedProgram> =
     match Parser.parse file text with
     | program, [] -> Elaborate.program overrides program
     | _, errors -> Error errors

@@ -85,7 +85,8 @@ let table: Map<string, Range -> Value> =
               "elu", parameterisedActivation "elu" "alpha" 1.0 Elu ]
     let constant value = fun (_: Range) -> value
     Map(
-        VisionBuiltins.table
+        Combinators.table
+        @ VisionBuiltins.table
         @ SequenceBuiltins.table
         @ activations
         @ [ "dense", denseFunction

@@ -25,6 +25,8 @@ let private undefined (env: Env) (id: Ident) =
 
 let private lookup (env: Env) (id: Ident) =
     match Map.tryFind id.Name env with
+    // A let-bound layer is one layer, but each use is a place of its own for diagnostics.
+    | Some(Bound(VLayer layer)) when layer.Share.IsSome -> Ok(VLayer { layer with Range = id.Range })
     | Some(Bound v) -> Ok v
     | Some(Builtin make) -> Ok(make id.Range)
     | None -> undefined env id
@@ -125,20 +127,19 @@ let private binary range op (a: Value) (b: Value) =
 // ---------------------------------------------------------------------------------------------
 // Layers and application.
 
-/// The path a layer gets when applied inside a `fun` body: its label, or its turn in the body.
-let private scopedPath (scope: GraphScope) (layer: Layer) =
-    match layer.Label with
-    | Some label -> Node.join scope.Path label
-    | None ->
-        let n = scope.Next.Value
-        scope.Next.Value <- n + 1
-        Node.join scope.Path (string n)
-
 let private applyLayer (layer: Layer) (arg: Value, at: Range) (call: Call) =
     match arg, call.Scope with
     | VError, _ -> Error []
     | VTensor t, Some scope ->
-        layer.Build (scopedPath scope layer) t.Shape
+        // Unlabelled layers are numbered in the order the body applies them.
+        let segment =
+            match layer.Label with
+            | Some _ -> ""
+            | None ->
+                let n = scope.Next.Value
+                scope.Next.Value <- n + 1
+                string n
+        buildAt scope.Context segment layer t.Shape
         |> Result.map (fun node -> VTensor { Kind = TermKind.Layer(node, t); Shape = node.Output; Batched = t.Batched })
     | VTensor _, None -> fail call.Range (sprintf "%s can only be applied to a tensor inside a 'fun' body" layer.Name)
     | v, _ -> fail at (sprintf "%s is a layer: it applies to a tensor, but got %s" layer.Name (describe v))
@@ -195,6 +196,16 @@ let rec private apply (f: Value, fRange: Range) (call: Call) : Checked<Value> =
                 |> Result.bind (fun result ->
                     if rest.IsEmpty then Ok result else apply (result, call.Range) { call with Args = rest })
     | v -> fail fRange (sprintf "%s is not a function: it cannot be applied to arguments" (describe v))
+
+/// A let-bound layer is one layer wherever it is used, named by its let (unless it has a label).
+let private named (binding: LetBinding) (value: Value) =
+    match value, binding.Parameters with
+    | VLayer layer, [] ->
+        VLayer
+            { layer with
+                Label = Some(defaultArg layer.Label binding.Name.Name)
+                Share = Some(ShareKey binding.Name.Name) }
+    | _ -> value
 
 let private parameterTypes = [ "int"; "float"; "bool" ]
 
@@ -286,7 +297,7 @@ let rec private eval (env: Env) (scope: GraphScope option) (expr: Expr) : Checke
     | LetIn(binding, body, _) ->
         check {
             let! value = letValue env scope binding
-            return! eval (bind binding.Name.Name value env) scope body
+            return! eval (bind binding.Name.Name (named binding value) env) scope body
         }
     | Labeled(e, label, _) ->
         eval env scope e
@@ -396,78 +407,135 @@ let private duplicates (ids: Ident list) what =
 
 /// Two layers with one path (the same label twice in a chain or a `fun` body) would share a name in
 /// checkpoints: an error at the second.
-let private duplicatePaths (root: Node) =
-    Node.walk root
-    |> Seq.filter (fun n -> n.Path <> "")
-    |> Seq.groupBy (fun n -> n.Path)
-    |> Seq.collect (fun (path, nodes) ->
-        match List.ofSeq nodes with
-        | first :: second :: _ ->
-            [ Diagnostic.error second.Range (sprintf "two layers here would both be named '%s': give them different labels" path)
-              |> Diagnostic.withRelated first.Range "the first one" ]
-        | _ -> [])
-    |> List.ofSeq
+let rec private duplicatePaths (node: Node) : Diagnostic list =
+    let own = Node.children node |> List.filter (fun c -> match c.Op with Shared _ -> false | _ -> true)
+    let clashes =
+        own
+        |> List.filter (fun c -> c.Path <> node.Path)
+        |> List.groupBy (fun c -> c.Path)
+        |> List.collect (fun (path, nodes) ->
+            match nodes with
+            | first :: second :: _ ->
+                [ Diagnostic.error second.Range (sprintf "two layers here would both be named '%s': give them different labels" path)
+                  |> Diagnostic.withRelated first.Range "the first one" ]
+            | _ -> [])
+    clashes @ List.collect duplicatePaths own
 
-let private model (env: Env) (overrides: Map<string, Value>) (m: ModelDecl) : Checked<Model> =
+/// A model declaration checked up to its body: what using it, as a root or as a layer, needs.
+type private ModelParts =
+    { Hypers: (string * Value) list
+      Input: Shape
+      Output: Shape
+      Params: ParamSpec list
+      Body: Layer }
+
+let private modelParts (env: Env) (overrides: Map<string, Value * Range>) (m: ModelDecl) : Checked<ModelParts> =
     check {
         do! match unknownTypes m.Hypers with
             | [] -> Ok()
             | errors -> Error errors
+        let unknown =
+            overrides
+            |> Map.toList
+            |> List.filter (fun (name, _) -> not (m.Hypers |> List.exists (fun h -> h.Name.Name = name)))
+        do! match unknown with
+            | [] -> Ok()
+            | (name, (_, at)) :: _ ->
+                let known = m.Hypers |> List.map (fun h -> h.Name.Name)
+                let hint =
+                    match Checked.suggest name known with
+                    | Some near -> sprintf "did you mean '%s'? " near
+                    | None -> ""
+                fail at (sprintf "%s has no hyperparameter '%s'; %sits hyperparameters are %s" m.Name.Name name hint (if known.IsEmpty then "none" else String.concat ", " known))
         let! hypers =
             m.Hypers
             |> List.map (fun h ->
                 let what = sprintf "the hyperparameter '%s' of %s" h.Name.Name m.Name.Name
                 match Map.tryFind h.Name.Name overrides, h.Default with
-                | Some v, _ -> conform what h v h.Name.Range |> Result.map (fun v -> h.Name.Name, v)
+                | Some(v, at), _ -> conform what h v at |> Result.map (fun v -> h.Name.Name, v)
                 | None, Some d -> eval env None d |> Result.bind (fun v -> conform what h v (Expr.range d)) |> Result.map (fun v -> h.Name.Name, v)
                 | None, None -> fail h.Name.Range (sprintf "the hyperparameter '%s' of %s needs a default value (%s = ...)" h.Name.Name m.Name.Name h.Name.Name))
             |> Checked.all
         let env = hypers |> List.fold (fun e (n, v) -> bind n v e) env
         let! input = shapeOf env m.Input
         let! output = shapeOf env m.Output
-        match duplicates (m.Params |> List.map (fun p -> p.Name)) "the parameter" with
-        | _ :: _ as errors -> return! Error errors
-        | [] ->
-            let! parameters = m.Params |> List.map (paramSpec env) |> Checked.all
-            let env =
-                parameters
-                |> List.fold (fun e p -> bind p.Name (VTensor { Kind = Param p.Name; Shape = Shape.ofInts p.Shape; Batched = false }) e) env
-            let! body = eval env None m.Body
-            let! layer = asLayer body (Expr.range m.Body)
-            let! node = layer.Build (defaultArg layer.Label "") input
-            do! match duplicatePaths node with
-                | [] -> Ok()
-                | errors -> Error errors
-            if node.Output.Dims <> output.Dims then
-                // Point at the step that made the output: the last of a chain, not the whole body.
-                let rec producer (n: Node) =
-                    match n.Op with
-                    | Chain steps when not steps.IsEmpty -> producer (List.last steps)
-                    | _ -> n
-                let d =
-                    Diagnostic.error (producer node).Range (sprintf "model %s declares its output as %O, but its body produces %O" m.Name.Name output node.Output)
-                    |> Diagnostic.withRelated m.Output.Range "the declared output"
-                return! Error [ d ]
-            else
-                return
-                    { Name = m.Name.Name
-                      Doc = m.Doc
-                      Hyperparameters =
-                        hypers
-                        |> List.map (fun (n, v) ->
-                            n,
-                            match v with
-                            | VInt i -> string i
-                            | VFloat f -> string f
-                            | VBool b -> (if b then "true" else "false")
-                            | VString s -> s
-                            | other -> describe other)
-                      Input = input
-                      Output = output
-                      Params = parameters
-                      Body = node
-                      Range = m.Range }
+        do! match duplicates (m.Params |> List.map (fun p -> p.Name)) "the parameter" with
+            | [] -> Ok()
+            | errors -> Error errors
+        let! parameters = m.Params |> List.map (paramSpec env) |> Checked.all
+        let env =
+            parameters
+            |> List.fold (fun e p -> bind p.Name (VTensor { Kind = Param p.Name; Shape = Shape.ofInts p.Shape; Batched = false }) e) env
+        let! body = eval env None m.Body
+        let! layer = asLayer body (Expr.range m.Body)
+        return { Hypers = hypers; Input = input; Output = output; Params = parameters; Body = layer }
     }
+
+/// The model's node for an input: its body (under the body's label, if any), checked against the
+/// declared output, inside its declared parameters.
+let private buildModel (m: ModelDecl) (parts: ModelParts) (context: BuildContext) (input: Shape) : Checked<Node> =
+    buildAt context "" parts.Body input
+    |> Result.bind (fun body ->
+        if not (Shape.fits parts.Output body.Output) then
+            // Point at the step that made the output: the last of a chain, not the whole body.
+            let rec producer (n: Node) =
+                match n.Op with
+                | Chain steps when not steps.IsEmpty -> producer (List.last steps)
+                | _ -> n
+            Diagnostic.error (producer body).Range (sprintf "model %s declares its output as %O, but its body produces %O" m.Name.Name parts.Output body.Output)
+            |> Diagnostic.withRelated m.Output.Range "the declared output"
+            |> List.singleton
+            |> Error
+        elif parts.Params.IsEmpty then Ok body
+        else Ok { body with Path = context.Path; Name = m.Name.Name; Op = Parameters(parts.Params, body) })
+
+let private describeValue v =
+    match v with
+    | VInt i -> string i
+    | VFloat f -> string f
+    | VBool b -> (if b then "true" else "false")
+    | VString s -> s
+    | other -> describe other
+
+let private model (env: Env) (overrides: Map<string, Value * Range>) (m: ModelDecl) : Checked<Model> =
+    check {
+        let! parts = modelParts env overrides m
+        let context = { Path = ""; Built = System.Collections.Generic.Dictionary() }
+        let! node = buildModel m parts context parts.Input
+        do! match duplicatePaths node with
+            | [] -> Ok()
+            | errors -> Error errors
+        return
+            { Name = m.Name.Name
+              Doc = m.Doc
+              Hyperparameters = parts.Hypers |> List.map (fun (n, v) -> n, describeValue v)
+              Input = parts.Input
+              Output = parts.Output
+              Params = parts.Params
+              Body = node
+              Range = m.Range }
+    }
+
+/// A model used inside another is a layer with fresh weights at each use; its hyperparameters are its
+/// options (`Encoder (depth = 2)`), and its input must fit its declared input.
+let private modelValue (env: Env) (m: ModelDecl) =
+    VFunction
+        { Name = m.Name.Name
+          Positional = []
+          Options = m.Hypers |> List.map (fun h -> h.Name.Name, VError)
+          Invoke =
+            fun call ->
+                modelParts env call.Named m
+                |> Result.map (fun parts ->
+                    VLayer
+                        { Name = m.Name.Name
+                          Range = call.Range
+                          Label = None
+                          Share = None
+                          Build =
+                            fun context input ->
+                                if Shape.fits parts.Input input then buildModel m parts context input
+                                else fail call.Range (sprintf "model %s takes %O, but its input here is %O" m.Name.Name parts.Input input) }) }
 
 /// A nested list of numbers as a flat array and its shape.
 let rec private literal (value: Value) : Result<float list * int list, string> =
@@ -581,15 +649,16 @@ let private trainPlan (env: Env) (declared: string list) (models: Model list) (t
         results
 
 /// Checks a parsed program. `overrides` replace model hyperparameters (`--set name=value`).
-let program (overrides: Map<string, Value>) (p: Program) : Checked<CheckedProgram> =
+let program (overrides: Map<string, Value * Range>) (p: Program) : Checked<CheckedProgram> =
     let builtins: Env = Builtins.table |> Map.map (fun _ make -> Builtin make)
     let step (env: Env, models, errors) decl =
         match decl with
         | Let binding ->
             match letValue env None binding with
-            | Ok v -> bind binding.Name.Name v env, models, errors
+            | Ok v -> bind binding.Name.Name (named binding v) env, models, errors
             | Error e -> bind binding.Name.Name VError env, models, errors @ e
         | Model m ->
+            let env = bind m.Name.Name (modelValue env m) env
             match model env overrides m with
             | Ok checkedModel -> env, models @ [ checkedModel ], errors
             | Error e -> env, models, errors @ e

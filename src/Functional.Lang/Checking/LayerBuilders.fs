@@ -12,11 +12,33 @@ let layer name range (infer: Shape -> Result<Op * Shape, string>) =
         { Name = name
           Range = range
           Label = None
+          Share = None
           Build =
-            fun path input ->
+            fun context input ->
                 match infer input with
-                | Ok(op, output) -> Ok { Path = path; Name = name; Op = op; Input = input; Output = output; Range = range }
+                | Ok(op, output) -> Ok { Path = context.Path; Name = name; Op = op; Input = input; Output = output; Range = range }
                 | Error message -> Checked.fail range message }
+
+/// Builds a layer as a part of the layer at `context`: under its label, or `segment` (its position);
+/// a let-bound layer built before in this model is the same node again (`Shared`).
+let buildAt (context: BuildContext) (segment: string) (layer: Layer) (input: Shape) : Checked<Node> =
+    let path = Node.join context.Path (defaultArg layer.Label segment)
+    match layer.Share with
+    | None -> layer.Build { context with Path = path } input
+    | Some key ->
+        match context.Built.TryGetValue key with
+        | true, first when first.Input = input -> Ok { first with Op = Shared first; Range = layer.Range }
+        | true, first ->
+            Checked.fail layer.Range (sprintf "%s is one layer with one set of weights: it was first used on %O, so it cannot take %O here" key.Name first.Input input)
+            |> Result.mapError (List.map (Diagnostic.withRelated first.Range "where it was made"))
+        | false, _ ->
+            layer.Build { context with Path = path } input
+            |> Result.map (fun node ->
+                context.Built[key] <- node
+                node)
+
+/// The same layer with its own weights wherever it is used again (for `repeat`'s copies).
+let unshared (layer: Layer) = { layer with Share = None; Label = None }
 
 /// A builtin function: positional parameter names, named options with their defaults.
 let func name positional options invoke =
@@ -62,25 +84,25 @@ let rec asLayer (value: Value) (range: Range) : Checked<Layer> =
             { Name = f.Name
               Range = range
               Label = None
+              Share = None
               Build =
-                fun path input ->
+                fun context input ->
                     let x = VTensor { Kind = Input; Shape = input; Batched = true }
-                    let scope = { Path = path; Next = ref 0 }
+                    let scope = { Context = context; Next = ref 0 }
                     f.Invoke { Args = [ x, range ]; Named = Map.empty; Range = range; Scope = Some scope }
                     |> Result.bind (function
-                        | VTensor t -> Ok { Path = path; Name = "fun"; Op = Graph t; Input = input; Output = t.Shape; Range = range }
+                        | VTensor t -> Ok { Path = context.Path; Name = "fun"; Op = Graph t; Input = input; Output = t.Shape; Range = range }
                         | VError -> Error []
                         | v -> Checked.fail range (sprintf "a function used as a layer must return a tensor, but this one returns %s" (Value.describe v))) }
     | v -> Checked.fail range (sprintf "expected a layer or a function of one tensor here, but this is %s" (Value.describe v))
 
 and chain (layers: Layer list) range =
-    let build path (input: Shape) =
+    let build (context: BuildContext) (input: Shape) =
         let rec go i (shape: Shape) acc (steps: Layer list) =
             match steps with
             | [] -> Ok(List.rev acc, shape)
             | layer :: rest ->
-                let stepPath = Node.join path (defaultArg layer.Label (string i))
-                match layer.Build stepPath shape with
+                match buildAt context (string i) layer shape with
                 | Ok node -> go (i + 1) node.Output (node :: acc) rest
                 | Error errors ->
                     // Say where the offending input came from.
@@ -92,6 +114,6 @@ and chain (layers: Layer list) range =
                         | [] -> errors
                     Error errors
         go 0 input [] layers
-        |> Result.map (fun (nodes, output) -> { Path = path; Name = "chain"; Op = Chain nodes; Input = input; Output = output; Range = range })
-    { Name = "chain"; Range = range; Label = None; Build = build }
+        |> Result.map (fun (nodes, output) -> { Path = context.Path; Name = "chain"; Op = Chain nodes; Input = input; Output = output; Range = range })
+    { Name = "chain"; Range = range; Label = None; Share = None; Build = build }
 

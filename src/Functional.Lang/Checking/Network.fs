@@ -88,6 +88,8 @@ and Op =
     | Graph of Term
     /// The same layer as an earlier node (a let-bound layer used again): same module, same weights.
     | Shared of Node
+    /// A model's declared parameters (`param`) around its body, which is at the same path.
+    | Parameters of ParamSpec list * Node
     // Shapes
     | Flatten
     | Reshape of dims: int list
@@ -171,7 +173,32 @@ type CheckedProgram =
       Models: Model list
       Trains: TrainPlan list }
 
+module Term =
+    /// The layers a `fun` body applies directly (those inside them belong to their own nodes), in order.
+    let layers (t: Term) =
+        let rec go (t: Term) =
+            match t.Kind with
+            | TermKind.Layer(node, arg) -> go arg @ [ node ]
+            | Unary(_, a) -> go a
+            | TermKind.Binary(_, a, b) -> go a @ go b
+            | Input
+            | Param _
+            | TermKind.Scalar _ -> []
+        // A layer's output used twice (`let h = dense 4 x in h + relu h`) is one layer.
+        go t |> List.fold (fun acc n -> if List.exists (fun m -> obj.ReferenceEquals(m, n)) acc then acc else acc @ [ n ]) []
+
 module Node =
+    /// The nodes directly inside this one (a `Shared` node's original is not among them).
+    let children (node: Node) =
+        match node.Op with
+        | Chain steps
+        | Repeat steps
+        | Concat steps -> steps
+        | Residual inner
+        | Parameters(_, inner) -> [ inner ]
+        | Graph term -> Term.layers term
+        | _ -> []
+
     /// Every node below and including this one, parents first.
     let rec walk (node: Node) =
         seq {
@@ -180,7 +207,8 @@ module Node =
             | Chain steps
             | Repeat steps
             | Concat steps -> for s in steps do yield! walk s
-            | Residual inner -> yield! walk inner
+            | Residual inner
+            | Parameters(_, inner) -> yield! walk inner
             | Graph term ->
                 let rec terms t =
                     seq {

@@ -59,3 +59,16 @@ module Shape =
         if List.forall Option.isSome dims then
             Some { Dims = List.choose id dims; Tokens = false }
         else None
+
+    /// Whether `actual` fits `declared`: the same rank, and equal numbers where `declared` has numbers
+    /// (a symbolic dimension fits any size).
+    let fits (declared: Shape) (actual: Shape) =
+        rank declared = rank actual
+        && List.forall2
+            (fun d a ->
+                match d, a with
+                | Symbol _, _ -> true
+                | Known x, Known y -> x = y
+                | Known _, Symbol _ -> false)
+            declared.Dims
+            actual.Dims

@@ -26,9 +26,21 @@ type Value =
 and Layer =
     { Name: string
       Range: Range
-      /// Set by `as name`: the path segment used instead of the layer's position.
+      /// Set by `as name` or a `let`: the path segment used instead of the layer's position.
       Label: string option
-      Build: string -> Shape -> Checked<Node> }
+      /// Set for a let-bound layer: every use is the same layer, with one set of weights.
+      Share: ShareKey option
+      /// Makes the layer's node at the context's path for an input of the given shape.
+      Build: BuildContext -> Shape -> Checked<Node> }
+
+/// Where a layer is being built: its path, and the let-bound layers this model has built so far.
+and BuildContext =
+    { Path: string
+      Built: System.Collections.Generic.Dictionary<ShareKey, Node> }
+
+/// The identity of one let-bound layer (compared by reference).
+and [<AllowNullLiteral>] ShareKey(name: string) =
+    member _.Name = name
 
 /// Builtins and user functions: positional parameters, then named options with defaults.
 and Function =
@@ -44,8 +56,8 @@ and Call =
       /// The `fun` body being built when the call happens: layers applied there are numbered in it.
       Scope: GraphScope option }
 
-/// Numbers the layers applied inside one `fun` body: their paths are `<Path>.<n>`.
-and GraphScope = { Path: string; Next: int ref }
+/// Numbers the layers applied inside one `fun` body: their paths are `<body's path>.<n>`.
+and GraphScope = { Context: BuildContext; Next: int ref }
 
 module Value =
     let describe value =

@@ -21,19 +21,81 @@ module private Broadcast =
             let dims = Array.concat [ [| shape[0] |]; Array.create (rank - own) 1L; shape[1..] ]
             t.reshape dims
 
-/// Runs the steps of a chain one after the other; each step is registered under its position or label.
-type ChainModule(name: string, steps: (string * torch.nn.Module<torch.Tensor, torch.Tensor>) list) as this =
-    inherit torch.nn.Module<torch.Tensor, torch.Tensor>(name)
+type Module = torch.nn.Module<torch.Tensor, torch.Tensor>
+
+module Containers =
+    /// Registers the parts of `inner` (children, parameters, buffers) directly on `outer`: for a part
+    /// whose path is its parent's (a model's or a residual's body), so that names do not repeat the path.
+    let adopt (outer: torch.nn.Module) (inner: torch.nn.Module) =
+        for struct (name, child) in inner.named_children () do
+            outer.register_module(name, child)
+        for struct (name, p) in inner.named_parameters false do
+            outer.register_parameter(name, p)
+        let persistent = inner.named_buffers(false, false) |> Seq.map (fun struct (n, _) -> n) |> Set.ofSeq
+        for struct (name, b) in inner.named_buffers(false, true) do
+            outer.register_buffer(name, b, persistent.Contains name)
+
+/// A module around one body. A body at the module's own path (`bodyKey = None`) has its parts
+/// registered here, and the training mode is passed on to it (it is not a registered child); a body
+/// with a label of its own (`dense 1 as top`) is registered under it.
+[<AbstractClass>]
+type AdoptingModule(name: string, bodyKey: string option, body: Module) as this =
+    inherit Module(name)
+    // TorchSharp registers fields of module type by reflection; an array field keeps the body out of
+    // that, so that it is registered only as chosen here.
+    let held = [| body |]
+    do
+        match bodyKey with
+        | None -> Containers.adopt this body
+        | Some key -> this.register_module(key, body)
+
+    /// Runs the body.
+    member _.RunBody(input: torch.Tensor) = held[0].forward input
+
+    override _.train([<System.Runtime.InteropServices.Optional; System.Runtime.InteropServices.DefaultParameterValue(true)>] on: bool) =
+        base.train on |> ignore
+        if bodyKey.IsNone then held[0].train on |> ignore
+
+/// Runs the steps of a chain one after the other. Each step is registered under its position or label,
+/// except a shared step (`None`), which is registered where it was first used.
+type ChainModule(name: string, steps: (string option * Module) list) as this =
+    inherit Module(name)
     let stepModules = steps |> List.map snd |> Array.ofList
     do
         for (key, step) in steps do
-            this.register_module(key, step)
+            key |> Option.iter (fun k -> this.register_module(k, step))
 
     override _.forward(input: torch.Tensor) =
         let mutable x = input
         for m in stepModules do
             x <- m.forward x
         x
+
+/// x + f x
+type ResidualModule(name: string, bodyKey: string option, body: Module) =
+    inherit AdoptingModule(name, bodyKey, body)
+    override this.forward(input: torch.Tensor) = input + this.RunBody input
+
+/// Each branch on the same input, joined on the last axis.
+type ConcatModule(name: string, branches: (string option * Module) list) as this =
+    inherit Module(name)
+    let branchModules = branches |> List.map snd |> Array.ofList
+    do
+        for (key, branch) in branches do
+            key |> Option.iter (fun k -> this.register_module(k, branch))
+
+    // The branches' outputs belong to the caller's dispose scope, like every intermediate.
+    override _.forward(input: torch.Tensor) =
+        torch.cat(branchModules |> Array.map (fun m -> m.forward input), -1L)
+
+/// A model's declared parameters around its body: the parameters are registered here, under their names.
+type ParametersModule(name: string, parameters: (string * TorchSharp.Modules.Parameter) list, bodyKey: string option, body: Module) as this =
+    inherit AdoptingModule(name, bodyKey, body)
+    do
+        for (key, p) in parameters do
+            this.register_parameter(key, p)
+
+    override this.forward(input: torch.Tensor) = this.RunBody input
 
 /// Evaluates the tensor math of a `fun x -> ...` body. The term is turned into a tree of closures once,
 /// so a forward pass does no interpretation. `layers` are the modules of the layers the body applies,
@@ -43,7 +105,7 @@ type GraphModule
         name: string,
         term: Term,
         parameter: string -> torch.Tensor,
-        layers: (string * Node * torch.nn.Module<torch.Tensor, torch.Tensor>) list,
+        layers: (string option * Node * Module) list,
         placement: Placement
     ) as this =
     inherit torch.nn.Module<torch.Tensor, torch.Tensor>(name)
@@ -51,7 +113,7 @@ type GraphModule
     let constants = ResizeArray<torch.Tensor>()
     do
         for (key, node, m) in layers do
-            this.register_module(key, m)
+            key |> Option.iter (fun k -> this.register_module(k, m))
             layerOf[node] <- m
 
     let rec compile (t: Term) : torch.Tensor -> torch.Tensor =

@@ -1,0 +1,6 @@
+module Functional.Lang.Tests.DifferentiableTests
+
+open Expecto
+
+[<Tests>]
+let tests = testList "Differentiable" []

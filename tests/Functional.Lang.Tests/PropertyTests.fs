@@ -1,0 +1,6 @@
+module Functional.Lang.Tests.PropertyTests
+
+open Expecto
+
+[<Tests>]
+let tests = testList "Properties" []

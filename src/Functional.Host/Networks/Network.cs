@@ -84,9 +84,10 @@ public sealed class Network : IDisposable
             using var noGrad = torch.no_grad();
             using var data = ExampleTensors.Create(Model, Module.Placement, plan.Inputs, plan.Targets);
             Module.eval();
+            using var loss = Losses.compile(Module.Placement, plan.Loss);
             try
             {
-                return Losses.compile(plan.Loss).Invoke(Module.forward(data.Inputs), data.Targets!).ToDouble();
+                return loss.Compute(Module.forward(data.Inputs), data.Targets!).ToDouble();
             }
             catch (System.Runtime.InteropServices.ExternalException e)
             {

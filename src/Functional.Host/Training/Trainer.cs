@@ -25,7 +25,7 @@ public static class Trainer
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), batchSize, "the batch size must be positive");
 
         using var data = ExampleTensors.Create(module.Model, module.Placement, plan.Inputs, plan.Targets);
-        var loss = Losses.compile(plan.Loss);
+        using var loss = Losses.compile(module.Placement, plan.Loss);
         using var optimizer = CreateOptimizer(plan.Optimizer, module, learningRate, plan.Momentum);
         if (options.Seed is { } seed) torch.manual_seed(seed);
 
@@ -59,7 +59,7 @@ public static class Trainer
                         torch.Tensor value;
                         try
                         {
-                            value = loss.Invoke(module.forward(x), y);
+                            value = loss.Compute(module.forward(x), y);
                         }
                         catch (ExternalException e)
                         {

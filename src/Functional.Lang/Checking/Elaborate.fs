@@ -559,6 +559,27 @@ let rec private literal (value: Value) : Result<float list * int list, string> =
     | VError -> Error "" // reported where it was defined
     | v -> Error(sprintf "it holds %s where a number was expected" (describe v))
 
+/// A train block's loss: a builtin, or `fun y t -> ...` giving one number per example (y the model's
+/// output, t the target, both of the model's output shape).
+let private lossOf (m: Model) (value: Value) (range: Range) : Checked<Loss> =
+    match value with
+    | VLoss l -> Ok l
+    | VError -> Error []
+    | VFunction f when f.Positional.Length = 2 ->
+        let y = VTensor { Kind = Input; Shape = m.Output; Batched = true }
+        let t = VTensor { Kind = Target; Shape = m.Output; Batched = true }
+        let scope = { Context = { Path = "loss"; Built = System.Collections.Generic.Dictionary() }; Next = ref 0 }
+        f.Invoke { Args = [ y, range; t, range ]; Named = Map.empty; Range = range; Scope = Some scope }
+        |> Result.bind (function
+            | VTensor term when Shape.rank term.Shape = 0 ->
+                match Term.layers term |> List.tryFind (fun n -> match n.Op with Activate _ -> false | _ -> true) with
+                | Some layer -> fail layer.Range (sprintf "a loss can use activations, but no layer with weights like %s" layer.Name)
+                | None -> Ok(Custom term)
+            | VTensor term -> fail range (sprintf "a loss gives one number per example (use sum or mean), but this one gives %O" term.Shape)
+            | VError -> Error []
+            | v -> fail range (sprintf "a loss must return a number per example, but this one returns %s" (describe v)))
+    | v -> fail range (sprintf "loss must be mse, bce, crossEntropy, nll, l1 or a function fun y t -> ..., but it is %s" (describe v))
+
 let private trainPlan (env: Env) (declared: string list) (models: Model list) (t: TrainDecl) : Checked<TrainPlan> =
     let known = [ "data"; "loss"; "optimizer"; "epochs"; "batch" ]
     let unknownSettings =
@@ -619,8 +640,7 @@ let private trainPlan (env: Env) (declared: string list) (models: Model list) (t
             check {
                 let! inputs, targets =
                     valueOf "data" (fun v r -> examples v r) (fun () -> fail t.Range (sprintf "train %s needs its data: data = [ input => target; ... ]" m.Name))
-                let! loss =
-                    valueOf "loss" (fun v r -> match v with VLoss l -> Ok l | VError -> Error [] | v -> fail r (sprintf "loss must be mse, bce, crossEntropy or l1, but it is %s" (describe v))) (fun () -> Ok MeanSquaredError)
+                let! loss = valueOf "loss" (lossOf m) (fun () -> Ok MeanSquaredError)
                 let optimizerOf v r =
                     match v with
                     | VOptimizer o -> Ok o

@@ -67,6 +67,13 @@ type UnaryMath =
     | Abs
     | Neg
 
+/// Reductions over one axis of an example, or over all of it.
+type Reduction =
+    | Sum
+    | Mean
+    | Max
+    | Min
+
 /// A network fragment with its place in the model and its per-example shapes.
 type Node =
     { /// Dotted path of the fragment (`""` for the root, `2` for the third step of a chain); parameter
@@ -127,17 +134,27 @@ and Term =
 
 and TermKind =
     | Input
+    /// In a loss `fun y t -> ...`: the target (y is the Input).
+    | Target
     | Param of name: string
     | Scalar of float
     | Unary of UnaryMath * Term
     | Binary of BinaryOp * Term * Term
     | Layer of Node * Term
+    /// Over a per-example axis (counted from 0; negative from the end), or over the whole example.
+    | Reduce of Reduction * axis: int option * Term
+    /// Swaps two per-example axes.
+    | Transpose of int * int * Term
 
 type Loss =
     | MeanSquaredError
     | BinaryCrossEntropy
     | CrossEntropy
+    /// Negative log-likelihood of log-probabilities against one-hot (or probability) targets.
+    | NegativeLogLikelihood
     | L1
+    /// `fun y t -> ...`: one number per example, averaged over the batch.
+    | Custom of Term
 
 type Optimizer =
     { Name: string
@@ -179,9 +196,12 @@ module Term =
         let rec go (t: Term) =
             match t.Kind with
             | TermKind.Layer(node, arg) -> go arg @ [ node ]
-            | Unary(_, a) -> go a
+            | Unary(_, a)
+            | Reduce(_, _, a)
+            | Transpose(_, _, a) -> go a
             | TermKind.Binary(_, a, b) -> go a @ go b
             | Input
+            | Target
             | Param _
             | TermKind.Scalar _ -> []
         // A layer's output used twice (`let h = dense 4 x in h + relu h`) is one layer.
@@ -200,50 +220,14 @@ module Node =
         | _ -> []
 
     /// Every node below and including this one, parents first.
-    let rec walk (node: Node) =
+    /// Every node below and including this one, parents first (a shared layer once, where it was first used).
+    let rec walk (node: Node) : Node seq =
         seq {
             yield node
-            match node.Op with
-            | Chain steps
-            | Repeat steps
-            | Concat steps -> for s in steps do yield! walk s
-            | Residual inner
-            | Parameters(_, inner) -> yield! walk inner
-            | Graph term ->
-                let rec terms t =
-                    seq {
-                        match t.Kind with
-                        | Layer(n, arg) ->
-                            yield! terms arg
-                            yield! walk n
-                        | Unary(_, a) -> yield! terms a
-                        | Binary(_, a, b) ->
-                            yield! terms a
-                            yield! terms b
-                        | Input
-                        | Param _
-                        | Scalar _ -> ()
-                    }
-                yield! terms term
-            | Shared _ // walked where it was first used
-            | Dense _
-            | Activate _
-            | Flatten
-            | Reshape _
-            | Dropout _
-            | Conv1d _
-            | Conv2d _
-            | MaxPool2d _
-            | AvgPool2d _
-            | BatchNorm _
-            | LayerNorm _
-            | RmsNorm _
-            | Embed _
-            | Positional _
-            | Sinusoidal _
-            | SelfAttention _
-            | RecurrentLayer _
-            | Last -> ()
+            for child in children node do
+                match child.Op with
+                | Shared _ -> ()
+                | _ -> yield! walk child
         }
 
     let join prefix name =

@@ -116,3 +116,7 @@ let compile (placement: Placement) (model: Model) : CompiledModel =
     let noParameter name = invalidOp (sprintf "the parameter '%s' is not declared (the checker should have said so)" name)
     let compiled = Dictionary<Node, Module>(HashIdentity.Reference)
     new CompiledModel(model, placement, compileNode placement noParameter compiled model.Body)
+
+/// One node compiled on its own (a weightless layer in a loss, say).
+let compileLayer (placement: Placement) (node: Node) : Module =
+    compileNode placement (fun name -> invalidOp (sprintf "no parameter '%s' here" name)) (Dictionary(HashIdentity.Reference)) node

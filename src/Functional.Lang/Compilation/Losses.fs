@@ -1,21 +1,53 @@
-/// Loss functions by name, as PyTorch defines them (mean over the batch).
-module Functional.Lang.Compilation.Losses
+/// Loss functions: the builtins as PyTorch defines them (mean over the batch), and `fun y t -> ...`
+/// losses, which give one number per example, averaged over the batch.
+namespace Functional.Lang.Compilation
 
+open System
+open System.Collections.Generic
 open TorchSharp
-open TorchSharp.Modules
 open Functional.Lang.Checking
 
-/// The loss as a function of (output, target), callable from C#.
-let compile (loss: Loss) : System.Func<torch.Tensor, torch.Tensor, torch.Tensor> =
-    match loss with
-    | MeanSquaredError -> System.Func<_, _, _>(fun output target -> torch.nn.functional.mse_loss(output, target))
-    | BinaryCrossEntropy -> System.Func<_, _, _>(fun output target -> torch.nn.functional.binary_cross_entropy(output, target))
-    | CrossEntropy -> System.Func<_, _, _>(fun output target -> torch.nn.functional.cross_entropy(output, target))
-    | L1 -> System.Func<_, _, _>(fun output target -> torch.nn.functional.l1_loss(output, target))
+/// A compiled loss of (output, target). Dispose it to free the constants a `fun` loss holds.
+type LossFunction(compute: torch.Tensor -> torch.Tensor -> torch.Tensor, constants: ResizeArray<torch.Tensor>) =
+    member _.Compute(output: torch.Tensor, target: torch.Tensor) = compute output target
 
-let name (loss: Loss) =
-    match loss with
-    | MeanSquaredError -> "mse"
-    | BinaryCrossEntropy -> "bce"
-    | CrossEntropy -> "crossEntropy"
-    | L1 -> "l1"
+    interface IDisposable with
+        member _.Dispose() =
+            for c in constants do
+                c.Dispose()
+            constants.Clear()
+
+module Losses =
+    let name (loss: Loss) =
+        match loss with
+        | MeanSquaredError -> "mse"
+        | BinaryCrossEntropy -> "bce"
+        | CrossEntropy -> "crossEntropy"
+        | NegativeLogLikelihood -> "nll"
+        | L1 -> "l1"
+        | Custom _ -> "fun"
+
+    let compile (placement: Placement) (loss: Loss) : LossFunction =
+        let constants = ResizeArray<torch.Tensor>()
+        let compute: torch.Tensor -> torch.Tensor -> torch.Tensor =
+            match loss with
+            | MeanSquaredError -> fun output target -> torch.nn.functional.mse_loss(output, target)
+            | BinaryCrossEntropy -> fun output target -> torch.nn.functional.binary_cross_entropy(output, target)
+            | CrossEntropy -> fun output target -> torch.nn.functional.cross_entropy(output, target)
+            | L1 -> fun output target -> torch.nn.functional.l1_loss(output, target)
+            // With one-hot or probability targets this is PyTorch's nll_loss of the same classes.
+            | NegativeLogLikelihood -> fun output target -> (output * target).sum(-1L).neg().mean()
+            | Custom term ->
+                // Only weightless layers (activations) can appear in a loss: each is made once, here.
+                let layers = Dictionary<Node, torch.nn.Module<torch.Tensor, torch.Tensor>>(HashIdentity.Reference)
+                let layerOf node =
+                    match layers.TryGetValue node with
+                    | true, m -> m
+                    | false, _ ->
+                        let m = Compiler.compileLayer placement node
+                        layers[node] <- m
+                        m
+                let noParameter name = invalidOp (sprintf "a loss has no parameter '%s'" name)
+                let f = Terms.compile placement noParameter layerOf constants term
+                fun output target -> (f { Input = output; Target = target }).mean()
+        new LossFunction(compute, constants)

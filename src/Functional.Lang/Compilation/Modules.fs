@@ -8,19 +8,6 @@ open TorchSharp.Modules
 open Functional.Lang.Syntax
 open Functional.Lang.Checking
 
-/// Where tensors are made and of which element type.
-type Placement = { Device: torch.Device; DType: torch.ScalarType }
-
-module private Broadcast =
-    /// Gives a batched tensor `rank` per-example dimensions by inserting ones after the batch dimension,
-    /// so that it broadcasts against unbatched operands the way its per-example shape says.
-    let toRank (rank: int) (own: int) (t: torch.Tensor) =
-        if own >= rank then t
-        else
-            let shape = t.shape
-            let dims = Array.concat [ [| shape[0] |]; Array.create (rank - own) 1L; shape[1..] ]
-            t.reshape dims
-
 type Module = torch.nn.Module<torch.Tensor, torch.Tensor>
 
 module Containers =
@@ -97,9 +84,8 @@ type ParametersModule(name: string, parameters: (string * TorchSharp.Modules.Par
 
     override this.forward(input: torch.Tensor) = this.RunBody input
 
-/// Evaluates the tensor math of a `fun x -> ...` body. The term is turned into a tree of closures once,
-/// so a forward pass does no interpretation. `layers` are the modules of the layers the body applies,
-/// each registered under its path segment.
+/// Evaluates the tensor math of a `fun x -> ...` body, compiled once into closures (Terms.compile).
+/// `layers` are the modules of the layers the body applies, registered under their path segments.
 type GraphModule
     (
         name: string,
@@ -108,75 +94,21 @@ type GraphModule
         layers: (string option * Node * Module) list,
         placement: Placement
     ) as this =
-    inherit torch.nn.Module<torch.Tensor, torch.Tensor>(name)
-    let layerOf = Dictionary<Node, torch.nn.Module<torch.Tensor, torch.Tensor>>(HashIdentity.Reference)
+    inherit Module(name)
+    let layerOf = Dictionary<Node, Module>(HashIdentity.Reference)
     let constants = ResizeArray<torch.Tensor>()
     do
         for (key, node, m) in layers do
             key |> Option.iter (fun k -> this.register_module(k, m))
             layerOf[node] <- m
 
-    let rec compile (t: Term) : torch.Tensor -> torch.Tensor =
-        match t.Kind with
-        | Input -> id
-        | Param name -> fun _ -> parameter name
-        | TermKind.Scalar x ->
-            // A constant made once, outside any dispose scope, and owned (disposed) by this module.
-            let value = torch.tensor(x, dtype = placement.DType, device = placement.Device).DetachFromDisposeScope()
-            constants.Add value
-            fun _ -> value
-        | Unary(op, a) ->
-            let f = compile a
-            match op with
-            | Exp -> fun x -> (f x).exp()
-            | Log -> fun x -> (f x).log()
-            | Sqrt -> fun x -> (f x).sqrt()
-            | Abs -> fun x -> (f x).abs()
-            | Neg -> fun x -> (f x).neg()
-        | TermKind.Layer(node, a) ->
-            let f = compile a
-            let m = layerOf[node]
-            fun x -> m.forward (f x)
-        | TermKind.Binary(MatMul, a, b) -> matmul a b
-        | TermKind.Binary(op, a, b) ->
-            let rank = Shape.rank t.Shape
-            let align (operand: Term) =
-                let f = compile operand
-                if operand.Batched then fun x -> Broadcast.toRank rank (Shape.rank operand.Shape) (f x) else f
-            let fa, fb = align a, align b
-            match op with
-            | Add -> fun x -> fa x + fb x
-            | Subtract -> fun x -> fa x - fb x
-            | Multiply -> fun x -> fa x * fb x
-            | Divide -> fun x -> fa x / fb x
-            | _ -> fun x -> (fa x).pow(fb x)
-
-    /// torch.matmul on per-example shapes: vectors become matrices, and a batched side gets the other
-    /// side's leading dimensions so that the batch never meets them.
-    and matmul (a: Term) (b: Term) : torch.Tensor -> torch.Tensor =
-        let ra, rb = Shape.rank a.Shape, Shape.rank b.Shape
-        let ra', rb' = max ra 2, max rb 2
-        let rank = max ra' rb'
-        let prepare (operand: Term) (own: int) (asMatrix: torch.Tensor -> torch.Tensor) =
-            let f = compile operand
-            if operand.Batched then fun x -> Broadcast.toRank rank own (asMatrix (f x))
-            else fun x -> asMatrix (f x)
-        let fa = prepare a ra' (if ra = 1 then (fun t -> t.unsqueeze(-2L)) else id)
-        let fb = prepare b rb' (if rb = 1 then (fun t -> t.unsqueeze(-1L)) else id)
-        let product (x: torch.Tensor) = torch.matmul (fa x, fb x)
-        match ra, rb with
-        | 1, 1 -> fun x -> (product x).squeeze(-1L).squeeze(-1L)
-        | 1, _ -> fun x -> (product x).squeeze(-2L)
-        | _, 1 -> fun x -> (product x).squeeze(-1L)
-        | _ -> product
-
     let run =
-        let f = compile term
-        if term.Batched then f
+        let f = Terms.compile placement parameter (fun node -> layerOf[node]) constants term
+        if term.Batched then fun x -> f { Input = x; Target = null }
         else
             // A body that ignores its input gives every example the same value: repeat it per example.
             fun (x: torch.Tensor) ->
-                let value = f x
+                let value = f { Input = x; Target = null }
                 value.unsqueeze(0L).expand(Array.append [| x.shape[0] |] value.shape)
 
     override _.forward(input: torch.Tensor) = run input

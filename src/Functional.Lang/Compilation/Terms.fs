@@ -1,0 +1,120 @@
+/// Tensor math of `fun` bodies and losses, turned into closures once so that running it interprets nothing.
+namespace Functional.Lang.Compilation
+
+open TorchSharp
+open Functional.Lang.Syntax
+open Functional.Lang.Checking
+
+/// Where tensors are made and of which element type.
+type Placement = { Device: torch.Device; DType: torch.ScalarType }
+
+module Broadcast =
+    /// Gives a batched tensor `rank` per-example dimensions by inserting ones after the batch dimension,
+    /// so that it broadcasts against unbatched operands the way its per-example shape says.
+    let toRank (rank: int) (own: int) (t: torch.Tensor) =
+        if own >= rank then t
+        else
+            let shape = t.shape
+            let dims = Array.concat [ [| shape[0] |]; Array.create (rank - own) 1L; shape[1..] ]
+            t.reshape dims
+
+/// What a term reads when it runs: the body's input and, in a loss, the target.
+[<Struct>]
+type TermInputs = { Input: torch.Tensor; Target: torch.Tensor }
+
+module Terms =
+    /// The run-time axis of a per-example axis: after the batch axis when the tensor has one.
+    let private axis (batched: bool) (rank: int) (a: int) =
+        let a = if a < 0 then a + rank else a
+        if batched then int64 (a + 1) else int64 a
+
+    /// Compiles a term. `parameter` finds declared parameters, `layerOf` the module of a layer node, and
+    /// constants made here are added to `constants` (their owner disposes them).
+    let compile
+        (placement: Placement)
+        (parameter: string -> torch.Tensor)
+        (layerOf: Node -> torch.nn.Module<torch.Tensor, torch.Tensor>)
+        (constants: ResizeArray<torch.Tensor>)
+        (term: Term)
+        : TermInputs -> torch.Tensor =
+        let rec compile (t: Term) : TermInputs -> torch.Tensor =
+            match t.Kind with
+            | Input -> fun i -> i.Input
+            | Target -> fun i -> i.Target
+            | Param name -> fun _ -> parameter name
+            | TermKind.Scalar x ->
+                // A constant made once, outside any dispose scope.
+                let value = torch.tensor(x, dtype = placement.DType, device = placement.Device).DetachFromDisposeScope()
+                constants.Add value
+                fun _ -> value
+            | Unary(op, a) ->
+                let f = compile a
+                match op with
+                | Exp -> fun x -> (f x).exp()
+                | Log -> fun x -> (f x).log()
+                | Sqrt -> fun x -> (f x).sqrt()
+                | Abs -> fun x -> (f x).abs()
+                | Neg -> fun x -> (f x).neg()
+            | TermKind.Layer(node, a) ->
+                let f = compile a
+                let m = layerOf node
+                fun x -> m.forward (f x)
+            | Reduce(op, which, a) ->
+                let f = compile a
+                let rank = Shape.rank a.Shape
+                match which with
+                | Some d ->
+                    let dim = axis a.Batched rank d
+                    match op with
+                    | Sum -> fun x -> (f x).sum(dim)
+                    | Mean -> fun x -> (f x).mean([| dim |])
+                    | Max -> fun x -> (f x).amax([| dim |])
+                    | Min -> fun x -> (f x).amin([| dim |])
+                | None ->
+                    // The whole example: flatten it (after the batch axis, if any), then reduce.
+                    let flat (x: torch.Tensor) = if a.Batched then x.reshape(x.shape[0], -1L) else x.reshape(-1L)
+                    let dim = if a.Batched then 1L else 0L
+                    match op with
+                    | Sum -> fun x -> (flat (f x)).sum(dim)
+                    | Mean -> fun x -> (flat (f x)).mean([| dim |])
+                    | Max -> fun x -> (flat (f x)).amax([| dim |])
+                    | Min -> fun x -> (flat (f x)).amin([| dim |])
+            | Transpose(d0, d1, a) ->
+                let f = compile a
+                let rank = Shape.rank a.Shape
+                let x0, x1 = axis a.Batched rank d0, axis a.Batched rank d1
+                fun x -> (f x).transpose(x0, x1)
+            | TermKind.Binary(MatMul, a, b) -> matmul a b
+            | TermKind.Binary(op, a, b) ->
+                let rank = Shape.rank t.Shape
+                let align (operand: Term) =
+                    let f = compile operand
+                    if operand.Batched then fun x -> Broadcast.toRank rank (Shape.rank operand.Shape) (f x) else f
+                let fa, fb = align a, align b
+                match op with
+                | Add -> fun x -> fa x + fb x
+                | Subtract -> fun x -> fa x - fb x
+                | Multiply -> fun x -> fa x * fb x
+                | Divide -> fun x -> fa x / fb x
+                | _ -> fun x -> (fa x).pow(fb x)
+
+        /// torch.matmul on per-example shapes: vectors become matrices, and a batched side gets the other
+        /// side's leading dimensions so that the batch never meets them.
+        and matmul (a: Term) (b: Term) : TermInputs -> torch.Tensor =
+            let ra, rb = Shape.rank a.Shape, Shape.rank b.Shape
+            let ra', rb' = max ra 2, max rb 2
+            let rank = max ra' rb'
+            let prepare (operand: Term) (own: int) (asMatrix: torch.Tensor -> torch.Tensor) =
+                let f = compile operand
+                if operand.Batched then fun x -> Broadcast.toRank rank own (asMatrix (f x))
+                else fun x -> asMatrix (f x)
+            let fa = prepare a ra' (if ra = 1 then (fun t -> t.unsqueeze(-2L)) else id)
+            let fb = prepare b rb' (if rb = 1 then (fun t -> t.unsqueeze(-1L)) else id)
+            let product x = torch.matmul (fa x, fb x)
+            match ra, rb with
+            | 1, 1 -> fun x -> (product x).squeeze(-1L).squeeze(-1L)
+            | 1, _ -> fun x -> (product x).squeeze(-2L)
+            | _, 1 -> fun x -> (product x).squeeze(-1L)
+            | _ -> product
+
+        compile term

@@ -1,0 +1,91 @@
+/// Tensor math inside `fun` bodies (reductions, transpose) and the losses, builtin and user-written.
+module Functional.Lang.Tests.MathAndLossTests
+
+open Expecto
+open TorchSharp
+open Functional.Lang
+open Functional.Lang.Checking
+open Functional.Lang.Compilation
+open Functional.Lang.Tests.TestSupport
+open Functional.Lang.Tests.LayerTesting
+
+/// The body run on the batch equals the body run on each example alone.
+let private perExample (net: CompiledModel) (batch: torch.Tensor) =
+    use whole = net.forward batch
+    for i in 0L .. batch.shape[0] - 1L do
+        use one = net.forward (batch[i].unsqueeze 0L)
+        expectClose (one.squeeze 0L) whole[i] (sprintf "example %d" i)
+
+let private lossOf (source: string) =
+    let p = checkedProgram source
+    (List.exactlyOne p.Trains).Loss
+
+let private program loss =
+    sprintf "model M : [4] -> [4] =\n    dense 4 >> logSoftmax\n\ntrain M with\n    data = [ [1; 2; 3; 4] => [0; 0; 1; 0] ]\n    loss = %s\n" loss
+
+[<Tests>]
+let tests =
+    testSequenced
+    <| testList "Math and losses" [
+        for body, signature in
+            [ "fun x -> sum x", "[3; 4] -> []"
+              "fun x -> mean x (axis = 0)", "[3; 4] -> [4]"
+              "fun x -> max x (axis = -1)", "[3; 4] -> [3]"
+              "fun x -> min x (axis = 1) + sum x", "[3; 4] -> [3]"
+              "fun x -> transpose x @ x", "[3; 4] -> [4; 4]"
+              "fun x -> mean (exp x) (axis = 1) * 2", "[3; 4] -> [3]" ] do
+            test body {
+                use net = compileBody signature body
+                use x = randomInput [ 3L; 3L; 4L ]
+                perExample net x
+                use withWeights = compileBody signature (sprintf "dense 4 >> %s" body)
+                gradcheck withWeights x
+            }
+
+        test "reductions compute what torch computes" {
+            use net = compileBody "[3; 4] -> [3]" "fun x -> mean x (axis = 1)"
+            use x = randomInput [ 2L; 3L; 4L ]
+            expectClose (x.mean([| 2L |])) (net.forward x) "mean over the last axis"
+        }
+
+        test "a fun loss computes one number per example, averaged over the batch" {
+            let loss = lossOf (program "fun y t -> mean ((y - t) ** 2)")
+            use f = Losses.compile float64 loss
+            use mse = Losses.compile float64 MeanSquaredError
+            use y = randomInput [ 5L; 4L ]
+            use t = torch.rand([| 5L; 4L |], dtype = torch.ScalarType.Float64)
+            expectClose (mse.Compute(y, t)) (f.Compute(y, t)) "equals mse"
+        }
+
+        test "a fun loss may use activations" {
+            let loss = lossOf (program "fun y t -> -(sum (t * logSoftmax y))")
+            use f = Losses.compile float64 loss
+            use y = randomInput [ 5L; 4L ]
+            use classes = torch.tensor([| 0L; 3L; 1L; 2L; 3L |])
+            use t = torch.nn.functional.one_hot(classes, 4L).``to``(torch.ScalarType.Float64)
+            expectClose (torch.nn.functional.cross_entropy(y, classes)) (f.Compute(y, t)) "equals cross entropy"
+        }
+
+        test "nll and crossEntropy with one-hot targets equal PyTorch's with class indices" {
+            use nll = Losses.compile float64 (lossOf (program "nll"))
+            use ce = Losses.compile float64 (lossOf (program "crossEntropy"))
+            use y = randomInput [ 5L; 4L ]
+            use logp = torch.nn.functional.log_softmax(y, -1L)
+            use classes = torch.tensor([| 0L; 3L; 1L; 2L; 3L |])
+            use t = torch.nn.functional.one_hot(classes, 4L).``to``(torch.ScalarType.Float64)
+            expectClose (torch.nn.functional.nll_loss(logp, classes)) (nll.Compute(logp, t)) "nll"
+            expectClose (torch.nn.functional.cross_entropy(y, classes)) (ce.Compute(y, t)) "crossEntropy"
+        }
+
+        let bad name (source: string) expectedPlace (phrase: string) =
+            test name {
+                let ds = errors source
+                Expect.equal (place ds.Head) expectedPlace (sprintf "place of: %s" ds.Head.Message)
+                Expect.stringContains ds.Head.Message phrase "message"
+            }
+        bad "an axis out of range" "model M : [3; 4] -> [3] =\n    fun x -> sum x (axis = 2)\n" "2:21" "sum's axis must be from -2 to 1 for a tensor of shape [3; 4], but it is 2"
+        bad "transpose of a vector" "model M : [3] -> [3] =\n    fun x -> transpose x\n" "2:24" "transpose swaps the last two axes, so it needs at least two, but the tensor is [3]"
+        bad "a loss that is not one number per example" (program "fun y t -> y - t") "6:12" "a loss gives one number per example (use sum or mean), but this one gives [4]"
+        bad "a loss with weights" (program "fun y t -> sum (dense 4 y - t)") "6:28" "a loss can use activations, but no layer with weights like dense 4"
+        bad "a loss that is not a loss" (program "adam") "6:12" "loss must be mse, bce, crossEntropy, nll, l1 or a function fun y t -> ..."
+    ]

@@ -3,13 +3,31 @@ module Functional.Cli.Arguments
 
 open Argu
 
+type OutputFormat =
+    | Text
+    | Json
+
 type CheckArgs =
     | [<MainCommand; ExactlyOnce>] File of path: string
+    | Format of OutputFormat
 
     interface IArgParserTemplate with
         member a.Usage =
             match a with
             | File _ -> "the .fnn file to check."
+            | Format _ -> "text (default) or json (for editors and CI: every diagnostic with its file, line and column)."
+
+type SummaryArgs =
+    | [<MainCommand; ExactlyOnce>] File of path: string
+    | Model of name: string
+    | Set of assignment: string
+
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | File _ -> "the .fnn file."
+            | Model _ -> "summarise only this model (default: every model of the file)."
+            | Set _ -> "override a hyperparameter, as name=value (--set dim=64); repeat for several."
 
 type TrainArgs =
     | [<MainCommand; ExactlyOnce>] File of path: string
@@ -20,10 +38,12 @@ type TrainArgs =
     | Seed of seed: int64
     | Out of directory: string
     | Device of device: string
+    | Set of assignment: string
 
     interface IArgParserTemplate with
         member a.Usage =
             match a with
+            | Set _ -> "override a hyperparameter, as name=value (--set hidden=32); repeat for several."
             | File _ -> "the .fnn file whose train blocks to run."
             | Model _ -> "train only this model (default: every model with a train block)."
             | Epochs _ -> "override the train block's epochs."
@@ -49,6 +69,7 @@ type PredictArgs =
 
 type FnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Check of ParseResults<CheckArgs>
+    | [<CliPrefix(CliPrefix.None)>] Summary of ParseResults<SummaryArgs>
     | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<TrainArgs>
     | [<CliPrefix(CliPrefix.None)>] Predict of ParseResults<PredictArgs>
     | Version
@@ -57,6 +78,7 @@ type FnnArgs =
         member a.Usage =
             match a with
             | Check _ -> "check a .fnn file: syntax, names and shapes (exit code 1 on errors)."
+            | Summary _ -> "list each model's layers, output shapes and parameter counts."
             | Train _ -> "train the models of a .fnn file as its train blocks say."
             | Predict _ -> "run a trained network on inputs."
             | Version -> "print the version."

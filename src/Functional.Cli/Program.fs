@@ -49,6 +49,7 @@ let main argv =
         let results = parser.ParseCommandLine(argv, raiseOnUsage = true)
         match results.GetSubCommand() with
         | Check args -> guarded (fun () -> Commands.Check.run args)
+        | Summary args -> guarded (fun () -> Commands.Summary.run args)
         | Train args -> guarded (fun () -> Commands.Train.run args)
         | Predict args -> guarded (fun () -> Commands.Predict.run args)
         | Version ->

@@ -1,34 +1,95 @@
-/// The language's front door: check a source file, render its diagnostics, compile a model.
+/// The language's front door: check a source file and the files it imports, render diagnostics,
+/// compile a model.
 module Functional.Lang.Language
 
+open System
+open System.Collections.Generic
 open System.IO
 open Functional.Lang.Syntax
 open Functional.Lang.Checking
 open Functional.Lang.Compilation
 
-/// Parses and checks source text. `overrides` replace model hyperparameters by name.
-let checkWith (overrides: Map<string, Value * Range>) (file: string) (text: string) : Checked<CheckedProgram> =
-    match Parser.parse file text with
-    | program, [] -> Elaborate.program overrides program
-    | _, errors -> Error errors
+/// The text of every file a check read, by the name its diagnostics use: for rendering them.
+type Sources = IReadOnlyDictionary<string, string>
 
-let check file text = checkWith Map.empty file text
+let private nowhere file = Range.make file (0, 0) (0, 0)
+
+let rec private checkText (overrides: Map<string, Value * Range>) (sources: Dictionary<string, string>) (visiting: string list) (file: string) (text: string) =
+    sources[file] <- text
+    match Parser.parse file text with
+    | _, (_ :: _ as errors) -> Error errors
+    | program, [] ->
+        let folder = Path.GetDirectoryName file
+        let imports (written: string) (at: Range) : Checked<Elaborate.Exports> =
+            // Diagnostics name an imported file by its path as seen from the importing file's folder.
+            let name = Path.Combine(folder, written)
+            let full = Path.GetFullPath name
+            if List.contains full visiting then
+                let cycle = (full :: visiting) |> List.rev |> List.map Path.GetFileName |> String.concat " -> "
+                Checked.fail at (sprintf "these imports go round in a circle: %s" cycle)
+            elif not (File.Exists full) then
+                Checked.fail at (sprintf "cannot import \"%s\": there is no file %s" written full)
+            else
+                try
+                    checkText Map.empty sources (full :: visiting) name (File.ReadAllText full) |> Result.map snd
+                with :? IOException | :? UnauthorizedAccessException as e ->
+                    Checked.fail at (sprintf "cannot import \"%s\": %s" written e.Message)
+        Elaborate.program imports overrides program
+
+/// Parses and checks source text, and the files it imports (paths relative to `file`'s folder).
+/// `overrides` replace model hyperparameters by name.
+let checkWith (overrides: Map<string, Value * Range>) (file: string) (text: string) : Checked<CheckedProgram> * Sources =
+    let sources = Dictionary<string, string>()
+    let full = try Path.GetFullPath file with _ -> file
+    let result = checkText overrides sources [ full ] file text |> Result.map fst
+    result, sources :> Sources
+
+let check file text = checkWith Map.empty file text |> fst
 
 /// Reads and checks a file; a missing or unreadable file is a diagnostic too.
-let checkFile (path: string) : Checked<CheckedProgram> * string =
+let checkFileWith (overrides: Map<string, Value * Range>) (path: string) : Checked<CheckedProgram> * Sources =
+    let empty = Dictionary<string, string>() :> Sources
     try
-        let text = File.ReadAllText path
-        check path text, text
+        checkWith overrides path (File.ReadAllText path)
     with
     | :? FileNotFoundException
-    | :? DirectoryNotFoundException -> Checked.fail (Range.make path (0, 0) (0, 0)) "no such file", ""
+    | :? DirectoryNotFoundException -> Checked.fail (nowhere path) "no such file", empty
     | :? IOException
-    | :? System.UnauthorizedAccessException as e -> Checked.fail (Range.make path (0, 0) (0, 0)) (sprintf "cannot read the file: %s" e.Message), ""
+    | :? UnauthorizedAccessException as e -> Checked.fail (nowhere path) (sprintf "cannot read the file: %s" e.Message), empty
 
-/// Renders diagnostics against the text of the file they came from.
-let render (file: string) (text: string) (diagnostics: Diagnostic list) =
+let checkFile path = checkFileWith Map.empty path
+
+/// Renders diagnostics against the texts of the files they came from.
+let renderWith (sources: Sources) (diagnostics: Diagnostic list) =
     diagnostics
-    |> List.map (Diagnostic.render (fun f -> if f = file then Some text else None))
+    |> List.map (Diagnostic.render (fun f -> match sources.TryGetValue f with | true, t -> Some t | _ -> None))
     |> String.concat "\n"
+
+/// Renders diagnostics of one file against its text.
+let render (file: string) (text: string) (diagnostics: Diagnostic list) =
+    renderWith (readOnlyDict [ file, text ]) diagnostics
+
+/// `name=value` from a command line, as a hyperparameter override: the value is a number, true/false
+/// or a string ("64", "0.1", "-1", "true", "\"adam\"").
+let parseOverride (text: string) : Result<string * (Value * Range), string> =
+    match text.IndexOf '=' with
+    | i when i > 0 ->
+        let name = text.Substring(0, i).Trim()
+        let valueText = text.Substring(i + 1).Trim()
+        let value =
+            match Parser.parseExpr "--set" valueText with
+            | Ok(Number(v, true, _)) when abs v <= float Int32.MaxValue -> Some(VInt(int v))
+            | Ok(Number(v, false, _)) -> Some(VFloat v)
+            | Ok(Negate(Number(v, true, _), _)) when abs v <= float Int32.MaxValue -> Some(VInt(-(int v)))
+            | Ok(Negate(Number(v, false, _), _)) -> Some(VFloat -v)
+            | Ok(Bool(b, _)) -> Some(VBool b)
+            | Ok(String(s, _)) -> Some(VString s)
+            | _ -> None
+        match value with
+        | Some v when name |> Seq.forall (fun c -> Char.IsLetterOrDigit c || c = '_') && Char.IsLetter name[0] ->
+            Ok(name, (v, nowhere "--set"))
+        | Some _ -> Error(sprintf "--set %s: '%s' is not a hyperparameter name" text name)
+        | None -> Error(sprintf "--set %s: the value must be a number, true, false or a \"string\"" text)
+    | _ -> Error(sprintf "--set %s: expected name=value, as in --set dim=64" text)
 
 let compile (placement: Placement) (model: Model) : CompiledModel = Compiler.compile placement model

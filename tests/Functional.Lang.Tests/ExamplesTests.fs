@@ -23,6 +23,6 @@ let tests =
             test (Path.GetRelativePath(repoRoot, file)) {
                 match Language.checkFile file with
                 | Ok _, _ -> ()
-                | Error ds, text -> failtestf "%s" (Language.render file text ds)
+                | Error ds, sources -> failtestf "%s" (Language.renderWith sources ds)
             }
     ]

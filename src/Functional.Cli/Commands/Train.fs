@@ -53,7 +53,7 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
 
 let run (args: ParseResults<TrainArgs>) =
     let path = args.GetResult TrainArgs.File
-    let file = FnnFile.Load path
+    let file = FnnFile.Load(path, Summary.overrides (args.GetResults TrainArgs.Set))
     let models =
         match args.TryGetResult TrainArgs.Model with
         | Some name -> [ file.Model(name).Name ]

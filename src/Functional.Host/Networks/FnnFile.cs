@@ -37,26 +37,44 @@ public sealed class FnnFile
     /// <summary>The models that have a <c>train</c> block, in file order.</summary>
     public IReadOnlyList<string> TrainedModelNames => program.Trains.Select(t => t.Model).ToList();
 
-    /// <summary>Reads and checks a file.</summary>
+    /// <summary>Reads and checks a file (and the files it imports).</summary>
+    /// <param name="path">the .fnn file</param>
+    /// <param name="hyperparameters">overrides of model hyperparameters, as name and value text ("dim" = "64")</param>
     /// <exception cref="FileNotFoundException">no such file</exception>
     /// <exception cref="FnnCompileException">the source has errors</exception>
-    public static FnnFile Load(string path)
+    /// <exception cref="ArgumentException">an override is not a number, true, false or a string</exception>
+    public static FnnFile Load(string path, IReadOnlyDictionary<string, string>? hyperparameters = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
-        return FromSource(File.ReadAllText(path), path);
+        return FromSource(File.ReadAllText(path), path, hyperparameters);
     }
 
-    /// <summary>Checks source text; <paramref name="fileName"/> is what diagnostics call it.</summary>
+    /// <summary>Checks source text; <paramref name="fileName"/> is what diagnostics call it, and imports are
+    /// found relative to its folder.</summary>
     /// <exception cref="FnnCompileException">the source has errors</exception>
-    public static FnnFile FromSource(string source, string fileName = "<source>")
+    /// <exception cref="ArgumentException">an override is not a number, true, false or a string</exception>
+    public static FnnFile FromSource(string source, string fileName = "<source>", IReadOnlyDictionary<string, string>? hyperparameters = null)
     {
-        var result = Language.check(fileName, source);
+        var overrides = Overrides(hyperparameters);
+        var (result, sources) = Language.checkWith(overrides, fileName, source);
         if (result.IsError)
         {
             var diagnostics = result.ErrorValue.ToList();
-            throw new FnnCompileException(Language.render(fileName, source, result.ErrorValue), diagnostics);
+            throw new FnnCompileException(Language.renderWith(sources, result.ErrorValue), diagnostics);
         }
         return new FnnFile(fileName, source, result.ResultValue);
+    }
+
+    private static Microsoft.FSharp.Collections.FSharpMap<string, Tuple<Value, Lang.Syntax.Range>> Overrides(IReadOnlyDictionary<string, string>? hyperparameters)
+    {
+        var map = Microsoft.FSharp.Collections.MapModule.Empty<string, Tuple<Value, Lang.Syntax.Range>>();
+        foreach (var (name, value) in hyperparameters ?? new Dictionary<string, string>())
+        {
+            var parsed = Language.parseOverride($"{name}={value}");
+            if (parsed.IsError) throw new ArgumentException(parsed.ErrorValue, nameof(hyperparameters));
+            map = map.Add(parsed.ResultValue.Item1, parsed.ResultValue.Item2);
+        }
+        return map;
     }
 
     /// <summary>The checked model called <paramref name="name"/>, or the only model when null.</summary>

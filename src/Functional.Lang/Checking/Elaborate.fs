@@ -668,23 +668,53 @@ let private trainPlan (env: Env) (declared: string list) (models: Model list) (t
             }
         results
 
-/// Checks a parsed program. `overrides` replace model hyperparameters (`--set name=value`).
-let program (overrides: Map<string, Value * Range>) (p: Program) : Checked<CheckedProgram> =
+/// What a file gives the files that import it: its top-level names (lets and models) and its models.
+type Exports =
+    { Values: Map<string, Value>
+      Models: Model list }
+
+/// Checks the file at a path as written in an `import`, for the import at that range.
+type Importer = string -> Range -> Checked<Exports>
+
+/// What checking a file's declarations in order has gathered so far.
+type private Elaboration =
+    { Env: Env
+      Models: Model list
+      Imported: Model list
+      Exported: Map<string, Value>
+      Errors: Diagnostic list }
+
+/// Checks a parsed program. `overrides` replace its models' hyperparameters (`--set name=value`);
+/// `imports` checks the files it imports.
+let program (imports: Importer) (overrides: Map<string, Value * Range>) (p: Program) : Checked<CheckedProgram * Exports> =
     let builtins: Env = Builtins.table |> Map.map (fun _ make -> Builtin make)
-    let step (env: Env, models, errors) decl =
+    let step (state: Elaboration) decl =
         match decl with
+        | Import(path, r) ->
+            match imports path r with
+            | Ok exports ->
+                { state with
+                    Env = exports.Values |> Map.fold (fun e name v -> bind name v e) state.Env
+                    Imported = state.Imported @ exports.Models }
+            | Error e -> { state with Errors = state.Errors @ e }
         | Let binding ->
-            match letValue env None binding with
-            | Ok v -> bind binding.Name.Name (named binding v) env, models, errors
-            | Error e -> bind binding.Name.Name VError env, models, errors @ e
+            match letValue state.Env None binding with
+            | Ok v ->
+                let v = named binding v
+                { state with
+                    Env = bind binding.Name.Name v state.Env
+                    Exported = Map.add binding.Name.Name v state.Exported }
+            | Error e -> { state with Env = bind binding.Name.Name VError state.Env; Errors = state.Errors @ e }
         | Model m ->
-            let env = bind m.Name.Name (modelValue env m) env
+            let value = modelValue state.Env m
+            let env = bind m.Name.Name value state.Env
+            let state = { state with Env = env; Exported = Map.add m.Name.Name value state.Exported }
             match model env overrides m with
-            | Ok checkedModel -> env, models @ [ checkedModel ], errors
-            | Error e -> env, models, errors @ e
-        | Train _ -> env, models, errors
-        | Import(_, r) -> env, models, errors @ [ Diagnostic.error r "import is not supported yet: put the declarations in this file" ]
-    let env, models, errors = List.fold step (builtins, [], []) p.Decls
+            | Ok checkedModel -> { state with Models = state.Models @ [ checkedModel ] }
+            | Error e -> { state with Errors = state.Errors @ e }
+        | Train _ -> state
+    let start = { Env = builtins; Models = []; Imported = []; Exported = Map.empty; Errors = [] }
+    let { Env = env; Models = models; Imported = imported; Exported = exported; Errors = errors } = List.fold step start p.Decls
     let modelIds = p.Decls |> List.choose (function Model m -> Some m.Name | _ -> None)
     let declared = modelIds |> List.map (fun id -> id.Name)
     let trainDecls = p.Decls |> List.choose (function Train t -> Some t | _ -> None)
@@ -699,12 +729,14 @@ let program (overrides: Map<string, Value * Range>) (p: Program) : Checked<Check
                     Diagnostic.error t.Model.Range (sprintf "%s already has a train block; a model has at most one" name)
                     |> Diagnostic.withRelated first.Model.Range "the first one")
             | [] -> [])
-    let trains = trainDecls |> List.map (trainPlan env declared models)
+    let trains = trainDecls |> List.map (trainPlan env declared (models @ imported))
     let trainErrors = trains |> List.collect (function Error e -> e | Ok _ -> [])
     match errors @ duplicates modelIds "the model" @ trainErrors @ secondTrains with
     | [] ->
-        Ok
+        Ok(
             { File = p.File
               Models = models
-              Trains = trains |> List.choose (function Ok t -> Some t | Error _ -> None) }
+              Trains = trains |> List.choose (function Ok t -> Some t | Error _ -> None) },
+            { Values = exported; Models = models }
+        )
     | all -> Error all

@@ -1,0 +1,52 @@
+module Functional.Cli.Commands.Summary
+
+open System
+open Argu
+open Spectre.Console
+open Functional.Networks
+open Functional.Cli.Arguments
+open Functional.Cli.Output
+
+/// `--set name=value` options as the host takes them.
+let overrides (assignments: string list) =
+    assignments
+    |> List.map (fun a ->
+        match a.IndexOf '=' with
+        | i when i > 0 -> a.Substring(0, i).Trim(), a.Substring(i + 1).Trim()
+        | _ -> raise (ArgumentException(sprintf "--set %s: expected name=value, as in --set dim=64" a)))
+    |> dict
+    |> Collections.Generic.Dictionary
+
+let private thousands (n: int64) = n.ToString("N0", Globalization.CultureInfo.InvariantCulture)
+
+let private show (network: Network) =
+    let s = Functional.Lang.Summary.summarize network.Module
+    let table = Table().Border(TableBorder.Simple)
+    table.Title <- TableTitle(Markup.Escape(sprintf "%s : %s -> %s" s.Model s.Input s.Output))
+    table.AddColumn("path") |> ignore
+    table.AddColumn("layer") |> ignore
+    table.AddColumn("output shape") |> ignore
+    table.AddColumn(TableColumn("parameters").RightAligned()) |> ignore
+    for row in s.Rows do
+        table.AddRow(Markup.Escape row.Path, Markup.Escape row.Layer, Markup.Escape row.Output, thousands row.Parameters) |> ignore
+    s.Doc |> Option.iter (fun doc -> printfn "%s" doc)
+    AnsiConsole.Write table
+    printfn "total parameters: %s (trainable %s, frozen %s)" (thousands s.Total) (thousands s.Trainable) (thousands s.Frozen)
+
+let run (args: ParseResults<SummaryArgs>) =
+    let path = args.GetResult SummaryArgs.File
+    let file = FnnFile.Load(path, overrides (args.GetResults SummaryArgs.Set))
+    let models =
+        match args.TryGetResult SummaryArgs.Model with
+        | Some name -> [ file.Model(name).Name ]
+        | None -> List.ofSeq file.ModelNames
+    if models.IsEmpty then
+        error (sprintf "%s has no models" path)
+        Exit.failed
+    else
+        models
+        |> List.iteri (fun i name ->
+            if i > 0 then printfn ""
+            use network = file.Compile(name, NetworkOptions(Seed = Nullable 0L))
+            show network)
+        Exit.ok

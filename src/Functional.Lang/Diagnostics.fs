@@ -80,9 +80,15 @@ module Checked =
 
     /// The closest known name, if close enough to be a likely typo.
     let suggest (name: string) (known: string seq) =
+        let limit = max 1 (min 3 (name.Length / 3))
+        // Nobody mistypes a name that long; and the edit distance costs the product of the lengths.
+        let longest = 64
         known
+        |> Seq.filter (fun k -> name.Length <= longest && k.Length <= longest)
+        // Names whose lengths differ by more than the limit cannot be close enough: skip the table.
+        |> Seq.filter (fun k -> abs (k.Length - name.Length) <= limit && k <> name)
         |> Seq.map (fun k -> k, distance name k)
-        |> Seq.filter (fun (k, d) -> d <= max 1 (min 3 (name.Length / 3)) && k <> name)
+        |> Seq.filter (fun (_, d) -> d <= limit)
         |> Seq.sortBy snd
         |> Seq.tryHead
         |> Option.map fst

@@ -18,30 +18,50 @@ let rec private checkText (overrides: Map<string, Value * Range>) (sources: Dict
     sources[file] <- text
     match Parser.parse file text with
     | _, (_ :: _ as errors) -> Error errors
+    | program, [] when not (Depth.tooDeep program).IsEmpty -> Error(Depth.tooDeep program)
     | program, [] ->
         let folder = Path.GetDirectoryName file
         let imports (written: string) (at: Range) : Checked<Elaborate.Exports> =
             // Diagnostics name an imported file by its path as seen from the importing file's folder.
             let name = Path.Combine(folder, written)
-            let full = Path.GetFullPath name
-            if List.contains full visiting then
-                let cycle = (full :: visiting) |> List.rev |> List.map Path.GetFileName |> String.concat " -> "
-                Checked.fail at (sprintf "these imports go round in a circle: %s" cycle)
-            elif not (File.Exists full) then
-                Checked.fail at (sprintf "cannot import \"%s\": there is no file %s" written full)
+            if String.IsNullOrWhiteSpace written || written.IndexOfAny(Path.GetInvalidPathChars()) >= 0 then
+                Checked.fail at (sprintf "import needs the name of a .fnn file, but it is \"%s\"" written)
             else
-                try
-                    checkText Map.empty sources (full :: visiting) name (File.ReadAllText full) |> Result.map snd
-                with :? IOException | :? UnauthorizedAccessException as e ->
-                    Checked.fail at (sprintf "cannot import \"%s\": %s" written e.Message)
+                let full = Path.GetFullPath name
+                if List.contains full visiting then
+                    let cycle = (full :: visiting) |> List.rev |> List.map Path.GetFileName |> String.concat " -> "
+                    Checked.fail at (sprintf "these imports go round in a circle: %s" cycle)
+                elif not (File.Exists full) then
+                    Checked.fail at (sprintf "cannot import \"%s\": there is no file %s" written full)
+                else
+                    try
+                        checkText Map.empty sources (full :: visiting) name (File.ReadAllText full) |> Result.map snd
+                    with :? IOException | :? UnauthorizedAccessException as e ->
+                        Checked.fail at (sprintf "cannot import \"%s\": %s" written e.Message)
         Elaborate.program imports overrides program
+
+/// Runs `f` on a thread with a large stack: checking recurses over the syntax tree, whose depth the
+/// Depth limit bounds, and a test runner's or a service's thread may have a small stack.
+let private onLargeStack (f: unit -> 'T) : 'T =
+    let mutable result = Unchecked.defaultof<'T>
+    let mutable failure: Runtime.ExceptionServices.ExceptionDispatchInfo = null
+    let run () =
+        try
+            result <- f ()
+        with e ->
+            failure <- Runtime.ExceptionServices.ExceptionDispatchInfo.Capture e
+    let thread = Threading.Thread(run, 256 * 1024 * 1024)
+    thread.Start()
+    thread.Join()
+    if not (isNull failure) then failure.Throw()
+    result
 
 /// Parses and checks source text, and the files it imports (paths relative to `file`'s folder).
 /// `overrides` replace model hyperparameters by name.
 let checkWith (overrides: Map<string, Value * Range>) (file: string) (text: string) : Checked<CheckedProgram> * Sources =
     let sources = Dictionary<string, string>()
     let full = try Path.GetFullPath file with _ -> file
-    let result = checkText overrides sources [ full ] file text |> Result.map fst
+    let result = onLargeStack (fun () -> checkText overrides sources [ full ] file text |> Result.map fst)
     result, sources :> Sources
 
 let check file text = checkWith Map.empty file text |> fst

@@ -31,6 +31,37 @@ public sealed class EndToEndTests : IDisposable
     }
 
     [Fact]
+    public void Fnn_summary_of_the_gpt_counts_the_parameters_of_the_same_network_written_in_torchsharp()
+    {
+        var result = Processes.Fnn("summary", "examples/language-tour/tour.fnn", "--model", "Gpt");
+        Assert.True(result.ExitCode == 0, result.Error);
+        var total = result.Output.Split('\n').Single(l => l.StartsWith("total parameters:"));
+        var printed = long.Parse(total.Split(':')[1].Trim().Split(' ')[0].Replace(",", ""), System.Globalization.CultureInfo.InvariantCulture);
+
+        // The same GPT by hand: vocab 96, dim 128, 4 heads, depth 4, context 128.
+        const int vocab = 96, dim = 128, depth = 4, context = 128;
+        var modules = new List<TorchSharp.torch.nn.Module>
+        {
+            TorchSharp.torch.nn.Embedding(vocab, dim),
+            TorchSharp.torch.nn.LayerNorm(dim),
+            TorchSharp.torch.nn.Linear(dim, vocab),
+        };
+        for (var i = 0; i < depth; i++)
+        {
+            modules.Add(TorchSharp.torch.nn.LayerNorm(dim));
+            modules.AddRange(Enumerable.Range(0, 4).Select(_ => TorchSharp.torch.nn.Linear(dim, dim))); // query, key, value, output
+            modules.Add(TorchSharp.torch.nn.LayerNorm(dim));
+            modules.Add(TorchSharp.torch.nn.Linear(dim, 4 * dim));
+            modules.Add(TorchSharp.torch.nn.Linear(4 * dim, dim));
+        }
+        using var positional = TorchSharp.torch.zeros(context, dim);
+        var byHand = modules.Sum(m => m.parameters().Sum(p => p.numel())) + positional.numel();
+        foreach (var m in modules) m.Dispose();
+
+        Assert.Equal(byHand, printed);
+    }
+
+    [Fact]
     public void Fnn_train_saves_weights_that_fnn_predict_uses()
     {
         var train = Processes.Fnn("train", "examples/xor/xor.fnn", "--model", "Xor", "--seed", "2", "--out", directory);

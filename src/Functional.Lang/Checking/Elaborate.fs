@@ -83,7 +83,7 @@ let private numberBinary range op (a: Value) (b: Value) =
             | Subtract -> bigint x - bigint y
             | Multiply -> bigint x * bigint y
             | Divide -> bigint x / bigint y
-            | _ when abs x > 1 && y > 64 -> bigint System.Int64.MaxValue
+            | _ when abs (int64 x) > 1L && y > 64 -> bigint System.Int64.MaxValue
             | _ -> bigint.Pow(bigint x, y)
         if exact > bigint System.Int32.MaxValue || exact < bigint System.Int32.MinValue then
             fail range (sprintf "%d %s %d is too large for an integer" x (opSymbol op) y)
@@ -265,6 +265,7 @@ let rec private eval (env: Env) (scope: GraphScope option) (expr: Expr) : Checke
     | Negate(e, r) ->
         eval env scope e
         |> Result.bind (function
+            | VInt n when n = System.Int32.MinValue -> fail r (sprintf "-(%d) is too large for an integer" n)
             | VInt n -> Ok(VInt -n)
             | VFloat f -> Ok(VFloat -f)
             | VTensor t -> Ok(VTensor { t with Kind = Unary(Neg, t) })
@@ -500,7 +501,7 @@ let private describeValue v =
 let private model (env: Env) (overrides: Map<string, Value * Range>) (m: ModelDecl) : Checked<Model> =
     check {
         let! parts = modelParts env overrides m
-        let context = { Path = ""; Built = System.Collections.Generic.Dictionary() }
+        let context = BuildContext.root ()
         let! node = buildModel m parts context parts.Input
         do! match duplicatePaths node with
             | [] -> Ok()
@@ -568,7 +569,7 @@ let private lossOf (m: Model) (value: Value) (range: Range) : Checked<Loss> =
     | VFunction f when f.Positional.Length = 2 ->
         let y = VTensor { Kind = Input; Shape = m.Output; Batched = true }
         let t = VTensor { Kind = Target; Shape = m.Output; Batched = true }
-        let scope = { Context = { Path = "loss"; Built = System.Collections.Generic.Dictionary() }; Next = ref 0 }
+        let scope = { Context = { BuildContext.root () with Path = "loss" }; Next = ref 0 }
         f.Invoke { Args = [ y, range; t, range ]; Named = Map.empty; Range = range; Scope = Some scope }
         |> Result.bind (function
             | VTensor term when Shape.rank term.Shape = 0 ->

@@ -23,6 +23,10 @@ let layer name range (infer: Shape -> Result<Op * Shape, string>) =
 /// a let-bound layer built before in this model is the same node again (`Shared`).
 let buildAt (context: BuildContext) (segment: string) (layer: Layer) (input: Shape) : Checked<Node> =
     let path = Node.join context.Path (defaultArg layer.Label segment)
+    context.Count.Value <- context.Count.Value + 1
+    if context.Count.Value > BuildContext.limit then
+        Checked.fail layer.Range (sprintf "this model has more than %d layers: is a repeat count too large?" BuildContext.limit)
+    else
     match layer.Share with
     | None -> layer.Build { context with Path = path } input
     | Some key ->

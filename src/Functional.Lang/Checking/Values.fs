@@ -36,7 +36,9 @@ and Layer =
 /// Where a layer is being built: its path, and the let-bound layers this model has built so far.
 and BuildContext =
     { Path: string
-      Built: System.Collections.Generic.Dictionary<ShareKey, Node> }
+      Built: System.Collections.Generic.Dictionary<ShareKey, Node>
+      /// Layers built so far in this model, against BuildContext.limit.
+      Count: int ref }
 
 /// The identity of one let-bound layer (compared by reference).
 and [<AllowNullLiteral>] ShareKey(name: string) =
@@ -94,3 +96,10 @@ module Value =
         | VBool b -> Ok b
         | VError -> Error []
         | v -> Checked.fail range (sprintf "%s must be true or false, but it is %s" what (describe v))
+
+module BuildContext =
+    /// More layers than any model a person writes (GPT-2 XL has a few thousand); a bound on the work
+    /// a program like `repeat 1000 (repeat 1000 (repeat 1000 relu))` asks for.
+    let limit = 100_000
+
+    let root () = { Path = ""; Built = System.Collections.Generic.Dictionary(); Count = ref 0 }

@@ -115,7 +115,9 @@ let compile (placement: Placement) (model: Model) : CompiledModel =
     use _ = torch.no_grad ()
     let noParameter name = invalidOp (sprintf "the parameter '%s' is not declared (the checker should have said so)" name)
     let compiled = Dictionary<Node, Module>(HashIdentity.Reference)
-    new CompiledModel(model, placement, compileNode placement noParameter compiled model.Body)
+    let body = compileNode placement noParameter compiled model.Body
+    let layers = Node.walk model.Body |> Seq.map (fun n -> n, compiled[n]) |> List.ofSeq
+    new CompiledModel(model, placement, body, layers)
 
 /// One node compiled on its own (a weightless layer in a loss, say).
 let compileLayer (placement: Placement) (node: Node) : Module =

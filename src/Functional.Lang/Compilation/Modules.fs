@@ -37,7 +37,7 @@ type AdoptingModule(name: string, bodyKey: string option, body: Module) as this 
         | Some key -> this.register_module(key, body)
 
     /// Runs the body.
-    member _.RunBody(input: torch.Tensor) = held[0].forward input
+    member _.RunBody(input: torch.Tensor) = held[0].call input
 
     override _.train([<System.Runtime.InteropServices.Optional; System.Runtime.InteropServices.DefaultParameterValue(true)>] on: bool) =
         base.train on |> ignore
@@ -55,7 +55,7 @@ type ChainModule(name: string, steps: (string option * Module) list) as this =
     override _.forward(input: torch.Tensor) =
         let mutable x = input
         for m in stepModules do
-            x <- m.forward x
+            x <- m.call x
         x
 
 /// x + f x
@@ -73,7 +73,7 @@ type ConcatModule(name: string, branches: (string option * Module) list) as this
 
     // The branches' outputs belong to the caller's dispose scope, like every intermediate.
     override _.forward(input: torch.Tensor) =
-        torch.cat(branchModules |> Array.map (fun m -> m.forward input), -1L)
+        torch.cat(branchModules |> Array.map (fun m -> m.call input), -1L)
 
 /// A model's declared parameters around its body: the parameters are registered here, under their names.
 type ParametersModule(name: string, parameters: (string * TorchSharp.Modules.Parameter) list, bodyKey: string option, body: Module) as this =

@@ -58,7 +58,7 @@ module Terms =
             | TermKind.Layer(node, a) ->
                 let f = compile a
                 let m = layerOf node
-                fun x -> m.forward (f x)
+                fun x -> m.call (f x)
             | Reduce(op, which, a) ->
                 let f = compile a
                 let rank = Shape.rank a.Shape

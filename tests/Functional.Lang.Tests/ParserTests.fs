@@ -265,6 +265,8 @@ let expressionTests =
           shows "a - 1" "(- a 1)"
           shows "a-1" "(- a 1)"
           shows "a -  1" "(- a 1)"
+          // several named arguments in one pair of parentheses
+          shows "conv2d 32 3 (stride = 2, padding = 1)" "(conv2d 32 3 (stride = 2) (padding = 1))"
           shows "a |> b |> c" "(|> (|> a b) c)"
           shows "a >> b >> c" "(>> (>> a b) c)"
           shows "[1; 2] => [3] |> f" "(=> [1; 2] (|> [3] f))"

@@ -333,7 +333,9 @@ type private Parser(file: string, lexed: LexResult) =
             | TokenKind.LParen ->
                 match parseParen true with
                 | Choice1Of2 e -> args.Add(Positional e)
-                | Choice2Of2(name, value, range) -> args.Add(Named(name, value, range))
+                | Choice2Of2 options ->
+                    for (name, value, range) in options do
+                        args.Add(Named(name, value, range))
             | TokenKind.Fun
             | TokenKind.Let ->
                 // they extend as far right as possible, so nothing can follow them
@@ -364,7 +366,9 @@ type private Parser(file: string, lexed: LexResult) =
         | TokenKind.LParen ->
             match parseParen false with
             | Choice1Of2 e -> e
-            | Choice2Of2(_, _, range) -> fail range "a named argument is only allowed as an argument of a function, as in 'sgd (lr = 0.5)'"
+            | Choice2Of2(options: (Ident * Expr * Range) list) ->
+                let _, _, range = options.Head
+                fail range "a named argument is only allowed as an argument of a function, as in 'sgd (lr = 0.5)'"
         | TokenKind.LBracket ->
             let start = pos
             let opener = advance ()
@@ -385,19 +389,29 @@ type private Parser(file: string, lexed: LexResult) =
         let content =
             inBlock Paren (after "an expression") (fun () ->
                 if named then
-                    let name = expectIdent "a name"
-                    expect TokenKind.Equals "'='" |> ignore
-                    Choice2Of2(name, parseExpr ())
+                    // `(name = value)`, or several: `(stride = 2, padding = 1)`
+                    let one () =
+                        let name = expectIdent "a name"
+                        expect TokenKind.Equals "'='" |> ignore
+                        name, parseExpr ()
+                    let first = one ()
+                    let rest = ResizeArray()
+                    while kind () = TokenKind.Comma do
+                        advance () |> ignore
+                        rest.Add(one ())
+                    Choice2Of2(first :: List.ofSeq rest)
                 else
                     Choice1Of2(parseExpr ()))
         close opener TokenKind.RParen "')'"
         match content with
         | Choice1Of2 e -> Choice1Of2 e
-        | Choice2Of2(name, value) when allowNamed -> Choice2Of2(name, value, spanFrom start)
-        | Choice2Of2(name, _) ->
+        | Choice2Of2 [ name, value ] when allowNamed -> Choice2Of2 [ name, value, spanFrom start ]
+        | Choice2Of2 options when allowNamed ->
+            Choice2Of2(options |> List.map (fun (name, value) -> name, value, Range.union name.Range (Expr.range value)))
+        | Choice2Of2 options ->
             fail
                 (spanFrom start)
-                (sprintf "the named argument '(%s = ...)' is only allowed as an argument of a function, as in 'sgd (lr = 0.5)'" name.Name)
+                (sprintf "the named argument '(%s = ...)' is only allowed as an argument of a function, as in 'sgd (lr = 0.5)'" (fst options.Head).Name)
 
     /// The elements of `[ ... ]` after the opener, separated by ';' or by lines at the first element's
     /// column (a trailing ';' is fine), and the closing ']'.

@@ -11,14 +11,6 @@ let private xor =
     dense 4 >> sigmoid >> dense 1 >> sigmoid
 """
 
-/// One bad program, where its first error must be, and a phrase the message must hold.
-let private bad name (source: string) (expectedPlace: string) (phrase: string) =
-    test name {
-        let ds = errors source
-        let first = List.head ds
-        Expect.equal (place first) expectedPlace (sprintf "place of: %s" first.Message)
-        Expect.stringContains first.Message phrase "message"
-    }
 
 [<Tests>]
 let tests =

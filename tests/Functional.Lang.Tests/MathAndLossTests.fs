@@ -77,12 +77,6 @@ let tests =
             expectClose (torch.nn.functional.cross_entropy(y, classes)) (ce.Compute(y, t)) "crossEntropy"
         }
 
-        let bad name (source: string) expectedPlace (phrase: string) =
-            test name {
-                let ds = errors source
-                Expect.equal (place ds.Head) expectedPlace (sprintf "place of: %s" ds.Head.Message)
-                Expect.stringContains ds.Head.Message phrase "message"
-            }
         bad "an axis out of range" "model M : [3; 4] -> [3] =\n    fun x -> sum x (axis = 2)\n" "2:21" "sum's axis must be from -2 to 1 for a tensor of shape [3; 4], but it is 2"
         bad "transpose of a vector" "model M : [3] -> [3] =\n    fun x -> transpose x\n" "2:24" "transpose swaps the last two axes, so it needs at least two, but the tensor is [3]"
         bad "a loss that is not one number per example" (program "fun y t -> y - t") "6:12" "a loss gives one number per example (use sum or mean), but this one gives [4]"

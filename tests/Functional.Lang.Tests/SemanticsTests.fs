@@ -110,12 +110,6 @@ let tests =
 
 [<Tests>]
 let errorTests =
-    let bad name (source: string) expectedPlace (phrase: string) =
-        test name {
-            let ds = errors source
-            Expect.equal (place ds.Head) expectedPlace (sprintf "place of: %s" ds.Head.Message)
-            Expect.stringContains ds.Head.Message phrase "message"
-        }
     testList "Semantics errors" [
         bad "a shared layer used on two shapes" "model M : [4] -> [8] =\n    let enc = dense 8\n    enc >> enc\n" "3:12" "enc is one layer with one set of weights: it was first used on [4], so it cannot take [8] here"
         bad "residual that changes the shape" "model M : [4] -> [3] =\n    residual (dense 3)\n" "2:5" "residual adds f x to x, so f must keep its input's shape [4], but it makes [3]"

@@ -93,13 +93,6 @@ let private torchRecurrent (cell: string) (inputs: int64) (hidden: int64) (layer
             fun x -> let struct (y, _) = m.forward (x, null) in y
     run
 
-/// One bad program, where its first error must be, and a phrase the message must hold.
-let private bad name (source: string) (expectedPlace: string) (phrase: string) =
-    test name {
-        let first = errors source |> List.head
-        Expect.equal (place first) expectedPlace (sprintf "place of: %s" first.Message)
-        Expect.stringContains first.Message phrase "message"
-    }
 
 let private tagger =
     """model Tagger (hidden = 64) : [seq; 16] -> [seq; 5] =

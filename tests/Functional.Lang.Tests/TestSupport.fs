@@ -23,6 +23,14 @@ let place (d: Diagnostic) = sprintf "%d:%d" d.Range.Start.Line d.Range.Start.Col
 
 let model name (p: CheckedProgram) = p.Models |> List.find (fun m -> m.Name = name)
 
+/// A test of one bad program: where its first error must be (`line:col`), and a phrase its message holds.
+let bad name (source: string) (expectedPlace: string) (phrase: string) =
+    test name {
+        let first = errors source |> List.head
+        Expect.equal (place first) expectedPlace (sprintf "place of: %s" first.Message)
+        Expect.stringContains first.Message phrase "message"
+    }
+
 /// The repository root (the folder holding Functional.sln), found upwards from the test binary.
 let repoRoot =
     let rec up (dir: DirectoryInfo) =

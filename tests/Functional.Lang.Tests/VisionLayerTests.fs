@@ -97,14 +97,6 @@ let private fashionReference () =
 
 let private parameterCount (m: torch.nn.Module) = m.parameters () |> Seq.sumBy (fun p -> p.numel ())
 
-/// One bad program, where its first error must be, and a phrase the message must hold.
-let private bad name (source: string) (expectedPlace: string) (phrase: string) =
-    test name {
-        let ds = errors source
-        let first = List.head ds
-        Expect.equal (place first) expectedPlace (sprintf "place of: %s" first.Message)
-        Expect.stringContains first.Message phrase "message"
-    }
 
 let private program (signature: string) (body: string) = sprintf "model M : %s =\n    %s\n" signature body
 

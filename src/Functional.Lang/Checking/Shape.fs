@@ -35,8 +35,6 @@ module Shape =
             | Symbol _ :: _ -> None
         go [] s.Dims
 
-    /// Number of elements, when known.
-    let tryCount (s: Shape) = tryInts s |> Option.map (List.fold (*) 1)
 
     let withLast dim (s: Shape) =
         match List.rev s.Dims with

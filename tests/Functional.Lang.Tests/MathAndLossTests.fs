@@ -66,6 +66,34 @@ let tests =
             expectClose (torch.nn.functional.cross_entropy(y, classes)) (f.Compute(y, t)) "equals cross entropy"
         }
 
+        // Each loss's gradient with respect to the network's output, against central differences.
+        for loss, prepare in
+            [ "mse", id
+              "l1", id
+              "bce", (fun (y: torch.Tensor) -> torch.sigmoid y)
+              "crossEntropy", id
+              "nll", (fun (y: torch.Tensor) -> torch.nn.functional.log_softmax(y, -1L))
+              "fun y t -> mean ((y - t) ** 2) + max (abs y)", id ] do
+            test (sprintf "the gradient of %s" loss) {
+                use f = Losses.compile float64 (lossOf (program loss))
+                use raw = randomInput [ 3L; 4L ]
+                use t = torch.nn.functional.one_hot(torch.tensor([| 2L; 0L; 3L |]), 4L).``to``(torch.ScalarType.Float64)
+                let value (y: torch.Tensor) = (f.Compute(prepare y, t)).item<float>()
+                use y = raw.detach().clone().requires_grad_(true)
+                (f.Compute(prepare y, t)).backward()
+                let analytic = y.grad.clone()
+                use _ = torch.no_grad ()
+                for i in 0L .. 2L do
+                    for j in 0L .. 3L do
+                        let eps = 1e-6
+                        let at (d: float) =
+                            let shifted = raw.clone()
+                            shifted[i, j] <- torch.tensor((raw[i, j].item<float>() + d), dtype = torch.ScalarType.Float64)
+                            value shifted
+                        let numeric = (at eps - at -eps) / (2.0 * eps)
+                        Expect.floatClose { absolute = 1e-6; relative = 1e-5 } (analytic[i, j].item<float>()) numeric (sprintf "d %s / d y[%d, %d]" loss i j)
+            }
+
         test "nll and crossEntropy with one-hot targets equal PyTorch's with class indices" {
             use nll = Losses.compile float64 (lossOf (program "nll"))
             use ce = Losses.compile float64 (lossOf (program "crossEntropy"))

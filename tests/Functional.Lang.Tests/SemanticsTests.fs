@@ -70,6 +70,22 @@ let tests =
             gradcheck net x
         }
 
+        test "linear is dense" {
+            use a = compileModel "M" "model M : [4] -> [2] =\n    linear 2\n"
+            use b = compileModel "M" "model M : [4] -> [2] =\n    dense 2\n"
+            expectClose (weights b "weight") (weights a "weight") "same weights from the same seed"
+        }
+
+        test "initialisers draw what they say" {
+            use net =
+                compileModel "M" "model M : [1] -> [1] =\n    param o : [1000] = ones\n    param n : [100; 100] = normal 0.5\n    param u : [100; 100] = uniform -2 3\n    fun x -> x\n"
+            Expect.equal ((weights net "o").sum().item<float>()) 1000.0 "ones"
+            Expect.floatClose { absolute = 0.02; relative = 0.0 } ((weights net "n").std().item<float>()) 0.5 "normal's deviation"
+            Expect.isGreaterThanOrEqual ((weights net "u").min().item<float>()) -2.0 "uniform's low"
+            Expect.isLessThanOrEqual ((weights net "u").max().item<float>()) 3.0 "uniform's high"
+            Expect.floatClose { absolute = 0.1; relative = 0.0 } ((weights net "u").mean().item<float>()) 0.5 "uniform's mean"
+        }
+
         test "sequential is a chain" {
             use net = compileModel "M" "model M : [4] -> [2] =\n    sequential [dense 3; relu; dense 2]\n"
             Expect.equal (keys net) [ "0.bias"; "0.weight"; "2.bias"; "2.weight" ] "paths"

@@ -87,9 +87,12 @@ let private concat range =
                                     | None ->
                                         match built |> List.map (fun b -> Shape.last b.Output) |> List.map (function Some(Known n) -> Some n | _ -> None) with
                                         | sizes when List.forall Option.isSome sizes ->
-                                            let total = sizes |> List.sumBy Option.get
-                                            let output = Shape.withLast (Known total) first.Output
-                                            Ok(node "concat" (Concat built) context input output call.Range)
+                                            let total = sizes |> List.sumBy (Option.get >> int64)
+                                            if total > int64 System.Int32.MaxValue then
+                                                Checked.fail call.Range (sprintf "concat's branches make %d features together: too large for one axis" total)
+                                            else
+                                                let output = Shape.withLast (Known(int total)) first.Output
+                                                Ok(node "concat" (Concat built) context input output call.Range)
                                         | _ -> Checked.fail call.Range "concat needs every branch's last dimension to be a number") }
                 )))
 

@@ -19,20 +19,19 @@ let private guarded (command: unit -> int) =
     | :? FnnCompileException as e ->
         error e.Message
         Exit.failed
-    | :? FileNotFoundException
-    | :? DirectoryNotFoundException
-    | :? CheckpointFormatException
-    | :? CheckpointMismatchException
+    | :? ArgumentException as e ->
+        // Without .NET's " (Parameter 'name')" suffix, which means nothing to a command-line user.
+        let message = if isNull e.ParamName then e.Message else e.Message.Replace(sprintf " (Parameter '%s')" e.ParamName, "")
+        error (sprintf "error: %s" message)
+        Exit.failed
+    // Files (missing, unreadable, malformed checkpoints) and refused operations: their messages say it all.
+    | :? IOException
     | :? TrainingDivergedException
     | :? EngineException
-    | :? ArgumentException
     | :? FormatException
     | :? NotSupportedException
     | :? InvalidOperationException
     | :? UnauthorizedAccessException as e ->
-        error (sprintf "error: %s" e.Message)
-        Exit.failed
-    | :? IOException as e ->
         error (sprintf "error: %s" e.Message)
         Exit.failed
     | :? System.Runtime.InteropServices.ExternalException as e ->

@@ -69,13 +69,16 @@ module Checked =
 
     let check = Builder()
 
-    /// Edit distance, for "did you mean" suggestions.
+    /// Edit distance (insertions, deletions, substitutions, swaps of neighbours), for "did you mean".
     let private distance (a: string) (b: string) =
         let d = Array2D.init (a.Length + 1) (b.Length + 1) (fun i j -> if i = 0 then j elif j = 0 then i else 0)
         for i in 1 .. a.Length do
             for j in 1 .. b.Length do
                 let cost = if System.Char.ToLowerInvariant a[i - 1] = System.Char.ToLowerInvariant b[j - 1] then 0 else 1
                 d[i, j] <- min (min (d[i - 1, j] + 1) (d[i, j - 1] + 1)) (d[i - 1, j - 1] + cost)
+                // A swap of two neighbours ("widht") is one edit.
+                if i > 1 && j > 1 && a[i - 1] = b[j - 2] && a[i - 2] = b[j - 1] then
+                    d[i, j] <- min d[i, j] (d[i - 2, j - 2] + 1)
         d[a.Length, b.Length]
 
     /// The closest known name, if close enough to be a likely typo.
@@ -84,7 +87,8 @@ module Checked =
         // Nobody mistypes a name that long; and the edit distance costs the product of the lengths.
         let longest = 64
         known
-        |> Seq.filter (fun k -> name.Length <= longest && k.Length <= longest)
+        // One-letter names are too short to tell a typo from another name.
+        |> Seq.filter (fun k -> name.Length >= 2 && k.Length >= 2 && name.Length <= longest && k.Length <= longest)
         // Names whose lengths differ by more than the limit cannot be close enough: skip the table.
         |> Seq.filter (fun k -> abs (k.Length - name.Length) <= limit && k <> name)
         |> Seq.map (fun k -> k, distance name k)

@@ -132,6 +132,44 @@ public class TrainingTests
     }
 
     [Fact]
+    public void BatchNorm_with_a_batch_of_one_example_is_refused_before_training()
+    {
+        var file = FnnFile.FromSource("""
+            model Norm : [3] -> [3] =
+                dense 3 >> batchNorm
+
+            train Norm with
+                data = [ [1; 2; 3] => [0; 0; 1]; [3; 2; 1] => [1; 0; 0]; [1; 1; 1] => [0; 1; 0] ]
+                batch = 2
+            """, "norm.fnn");
+        using var network = file.Compile(options: new NetworkOptions { Seed = 1 });
+        var plan = file.TrainingPlan();
+        Assert.Contains("leave one example for the last batch", Assert.Throws<ArgumentException>(() => network.Train(plan)).Message);
+        Assert.Contains("the batch size is 1", Assert.Throws<ArgumentException>(() => network.Train(plan, new TrainingOptions { BatchSize = 1 })).Message);
+        var result = network.Train(plan, new TrainingOptions { BatchSize = 3, Epochs = 3 });
+        Assert.True(double.IsFinite(result.FinalLoss));
+    }
+
+    [Fact]
+    public void A_train_block_can_train_an_imported_model()
+    {
+        var folder = Directory.CreateTempSubdirectory("functional-import-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "lib.fnn"), "model Out : [2] -> [1] =\n    dense 1 >> sigmoid\n");
+            File.WriteAllText(Path.Combine(folder, "main.fnn"), "import \"lib.fnn\"\n\ntrain Out with\n    data = [ [0; 1] => [1]; [1; 0] => [0] ]\n    epochs = 5\n");
+            var file = FnnFile.Load(Path.Combine(folder, "main.fnn"));
+            Assert.Equal(["Out"], file.TrainedModelNames);
+            using var network = file.Compile("Out", new NetworkOptions { Seed = 1 });
+            Assert.Equal(5, network.Train(file.TrainingPlan("Out")).EpochsRun);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Bad_settings_and_mismatched_data_are_rejected()
     {
         var plan = XorFile.TrainingPlan("Xor");

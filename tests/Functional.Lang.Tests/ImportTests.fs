@@ -44,6 +44,16 @@ let tests =
             | other, _ -> failtestf "expected one error, got %A" other
         }
 
+        test "a hyperparameter override no model has is an error, one some models have applies to them" {
+            let text = "model A (width = 2) : [4] -> [width] =\n    dense width\nmodel B : [4] -> [1] =\n    dense 1\n"
+            match Language.checkWith (Map [ "width", (Checking.VInt 3, Syntax.Range.none) ]) "o.fnn" text with
+            | Ok p, _ -> Expect.equal (string (p.Models |> List.find (fun m -> m.Name = "A")).Output) "[3]" "A takes it, B has none"
+            | Error ds, sources -> failtestf "%s" (Language.renderWith sources ds)
+            match Language.checkWith (Map [ "widht", (Checking.VInt 3, Syntax.Range.none) ]) "o.fnn" text with
+            | Error [ d ], _ -> Expect.stringContains d.Message "no model of o.fnn has a hyperparameter 'widht'; did you mean 'width'?" "message"
+            | other, _ -> failtestf "expected one error, got %A" other
+        }
+
         test "a missing file is an error at the import" {
             match checkFiles [ "main.fnn", "\nimport \"nowhere.fnn\"\n" ] with
             | (Error [ d ], _), _ ->

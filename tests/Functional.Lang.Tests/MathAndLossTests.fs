@@ -94,6 +94,15 @@ let tests =
                         Expect.floatClose { absolute = 1e-6; relative = 1e-5 } (analytic[i, j].item<float>()) numeric (sprintf "d %s / d y[%d, %d]" loss i j)
             }
 
+        test "crossEntropy takes the classes from the last axis of a sequence output" {
+            let source = "model M : [3; 5] -> [3; 5] =\n    dense 5\n\ntrain M with\n    data = [ [[1; 2; 3; 4; 5]; [1; 2; 3; 4; 5]; [1; 2; 3; 4; 5]] => [[1; 0; 0; 0; 0]; [0; 1; 0; 0; 0]; [0; 0; 0; 0; 1]] ]\n    loss = crossEntropy\n"
+            use ce = Losses.compile float64 (lossOf source)
+            use y = randomInput [ 2L; 3L; 5L ]
+            use classes = torch.tensor([| 0L; 1L; 4L; 2L; 2L; 3L |])
+            use t = torch.nn.functional.one_hot(classes, 5L).``to``(torch.ScalarType.Float64).reshape(2L, 3L, 5L)
+            expectClose (torch.nn.functional.cross_entropy(y.reshape(-1L, 5L), classes)) (ce.Compute(y, t)) "over every position's classes"
+        }
+
         test "nll and crossEntropy with one-hot targets equal PyTorch's with class indices" {
             use nll = Losses.compile float64 (lossOf (program "nll"))
             use ce = Losses.compile float64 (lossOf (program "crossEntropy"))

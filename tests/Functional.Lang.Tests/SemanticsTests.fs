@@ -114,6 +114,19 @@ let tests =
             expectClose (enc x + enc (enc x)) (net.forward x) "shared"
         }
 
+        test "a let-bound model or defaulted function is one layer, like any let-bound layer" {
+            use net = compileModel "M" "model Enc (units = 4) : [4] -> [units] =\n    dense units\nmodel M : [4] -> [4] =\n    let e = Enc\n    e >> e\n"
+            Expect.equal (keys net) [ "e.bias"; "e.weight" ] "shared"
+        }
+
+        test "a sub-term used twice is computed once per run" {
+            // 2^25 evaluations if each use recomputed its operands; one each when shared.
+            let lets = [ for i in 1..25 -> sprintf "    let h%d = h%d + h%d" i (i - 1) (i - 1) ] |> String.concat "\n"
+            use net = compileBody "[3] -> [3]" (sprintf "fun x ->\n    let h0 = x\n%s\n    h25" lets |> fun s -> s.Replace("\n    ", "\n        "))
+            use x = randomInput [ 2L; 3L ]
+            expectClose (x * 33554432.0) (net.forward x) "2^25 x"
+        }
+
         test "a top-level let-bound layer gives each model its own weights" {
             let p = checkedProgram "let enc = dense 4\nmodel A : [4] -> [4] =\n    enc\nmodel B : [4] -> [4] =\n    enc >> enc\n"
             torch.manual_seed 1L |> ignore

@@ -1,5 +1,6 @@
 module Functional.Cli.Commands.Check
 
+open System.Text
 open System.Text.Json
 open Argu
 open Functional.Lang
@@ -26,7 +27,7 @@ let private json (path: string) (result: Checked<Checking.CheckedProgram>) =
         match result with
         | Ok p -> p.Models |> List.map (fun m -> {| name = m.Name; input = string m.Input; output = string m.Output |})
         | Error _ -> []
-    JsonSerializer.Serialize({| file = path; ok = Result.isOk result; diagnostics = diagnostics; models = models |}, JsonSerializerOptions(WriteIndented = true))
+    JsonSerializer.Serialize({| file = path; ok = Result.isOk result; diagnostics = diagnostics; models = models |}, JsonSerializerOptions(WriteIndented = true, Encoder = Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping))
 
 let run (args: ParseResults<CheckArgs>) =
     let path = args.GetResult CheckArgs.File

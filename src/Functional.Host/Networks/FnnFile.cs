@@ -85,7 +85,8 @@ public sealed class FnnFile
             return models.Count == 1
                 ? models[0]
                 : throw new ArgumentException($"{Path} has {models.Count} models ({string.Join(", ", ModelNames)}): name one", nameof(name));
-        return models.FirstOrDefault(m => m.Name == name)
+        // A train block may train an imported model, so imported models can be named too.
+        return models.Concat(program.Imported).FirstOrDefault(m => m.Name == name)
                ?? throw new ArgumentException($"{Path} has no model named '{name}'; its models are {string.Join(", ", ModelNames)}", nameof(name));
     }
 

@@ -25,6 +25,7 @@ public static class Trainer
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), batchSize, "the batch size must be positive");
 
         using var data = ExampleTensors.Create(module.Model, module.Placement, plan.Inputs, plan.Targets);
+        RequireBatchesForBatchNorm(module, data.Count, batchSize);
         using var loss = Losses.compile(module.Placement, plan.Loss);
         using var optimizer = CreateOptimizer(plan.Optimizer, module, learningRate, plan.Momentum);
         if (options.Seed is { } seed) torch.manual_seed(seed);
@@ -88,6 +89,20 @@ public static class Trainer
             module.eval();
         }
         return new TrainingResult(history, cancelled, clock.Elapsed);
+    }
+
+    /// <summary>
+    /// Batch normalisation computes statistics over the batch, which one example cannot give (PyTorch
+    /// refuses; libtorch through TorchSharp silently gives NaN): refuse before training starts.
+    /// </summary>
+    private static void RequireBatchesForBatchNorm(CompiledModel module, int count, int batchSize)
+    {
+        var hasBatchNorm = module.Layers.Any(l => l.Item1.Op.IsBatchNorm);
+        if (!hasBatchNorm) return;
+        if (batchSize == 1 || count == 1)
+            throw new ArgumentException($"{module.Model.Name} has batchNorm, which needs at least two examples in each training batch, but the batch size is {Math.Min(batchSize, count)}");
+        if (count % batchSize == 1)
+            throw new ArgumentException($"{module.Model.Name} has batchNorm, which needs at least two examples in each training batch, but {count} examples in batches of {batchSize} leave one example for the last batch: choose another batch size");
     }
 
     private static (torch.Tensor X, torch.Tensor Y) Batch(ExampleTensors data, torch.Tensor? order, int start, int rows)

@@ -63,8 +63,8 @@ let private optimizer name defaults =
 
 let private initialiser name positional (make: float list -> Init) =
     func name positional [] (fun call ->
-        call.Args
-        |> List.map (fun (v, at) -> Value.asFloat at (sprintf "%s's %s" name positional[0]) v)
+        List.zip positional call.Args
+        |> List.map (fun (parameter, (v, at)) -> Value.asFloat at (sprintf "%s's %s" name parameter) v)
         |> Checked.all
         |> Result.map (make >> VInit))
 

@@ -54,7 +54,19 @@ let program (imports: Importer) (overrides: Map<string, Value * Range>) (p: Prog
             | Ok checkedModel -> { state with Models = state.Models @ [ checkedModel ] }
             | Error e -> { state with Errors = state.Errors @ e }
         | Train _ -> state
-    let start = { Env = builtins; Models = []; Imported = []; Exported = Map.empty; Errors = [] }
+    // An override that no model of the file has is a mistake (a typo, or the wrong file).
+    let hypers = p.Decls |> List.collect (function Model m -> m.Hypers |> List.map (fun h -> h.Name.Name) | _ -> []) |> Set.ofList
+    let unknownOverrides =
+        overrides
+        |> Map.toList
+        |> List.filter (fun (name, _) -> not (hypers.Contains name))
+        |> List.map (fun (name, (_, at)) ->
+            let hint =
+                match Checked.suggest name hypers with
+                | Some near -> sprintf "; did you mean '%s'?" near
+                | None -> ""
+            Diagnostic.error at (sprintf "no model of %s has a hyperparameter '%s'%s" p.File name hint))
+    let start = { Env = builtins; Models = []; Imported = []; Exported = Map.empty; Errors = unknownOverrides }
     let { Env = env; Models = models; Imported = imported; Exported = exported; Errors = errors } = List.fold step start p.Decls
     let modelIds = p.Decls |> List.choose (function Model m -> Some m.Name | _ -> None)
     let declared = modelIds |> List.map (fun id -> id.Name)
@@ -77,6 +89,7 @@ let program (imports: Importer) (overrides: Map<string, Value * Range>) (p: Prog
         Ok(
             { File = p.File
               Models = models
+              Imported = imported
               Trains = trains |> List.choose (function Ok t -> Some t | Error _ -> None) },
             { Values = exported; Models = models }
         )

@@ -199,12 +199,19 @@ let rec internal apply (f: Value, fRange: Range) (call: Call) : Checked<Value> =
 
 /// A let-bound layer is one layer wherever it is used, named by its let (unless it has a label).
 let internal named (binding: LetBinding) (value: Value) =
-    match value, binding.Parameters with
-    | VLayer layer, [] ->
+    let share (layer: Layer) =
         VLayer
             { layer with
                 Label = Some(defaultArg layer.Label binding.Name.Name)
                 Share = Some(ShareKey binding.Name.Name) }
+    match value, binding.Parameters with
+    | VLayer layer, [] -> share layer
+    // A layer-making function with every argument defaulted (a model, `block` with defaults) is a layer
+    // value too when let-bound bare: `let e = Enc` shares like `let e = Enc (units = 4)`.
+    | VFunction f, [] when f.Positional.IsEmpty ->
+        match f.Invoke { Args = []; Named = Map.empty; Range = binding.Range; Scope = None } with
+        | Ok(VLayer layer) -> share layer
+        | _ -> value
     | _ -> value
 
 let internal parameterTypes = [ "int"; "float"; "bool" ]

@@ -160,7 +160,9 @@ let internal describeValue v =
 
 let internal model (env: Env) (overrides: Map<string, Value * Range>) (m: ModelDecl) : Checked<Model> =
     check {
-        let! parts = modelParts env overrides m
+        // Command-line overrides apply to the models that have those hyperparameters.
+        let own = overrides |> Map.filter (fun name _ -> m.Hypers |> List.exists (fun h -> h.Name.Name = name))
+        let! parts = modelParts env own m
         let context = BuildContext.root ()
         let! node = buildModel m parts context parts.Input
         do! match duplicatePaths node with
@@ -187,6 +189,7 @@ let internal modelValue (env: Env) (m: ModelDecl) =
           Invoke =
             fun call ->
                 modelParts env call.Named m
+                |> Result.mapError (List.map (Diagnostic.withRelated call.Range (sprintf "in this use of %s" m.Name.Name)))
                 |> Result.map (fun parts ->
                     VLayer
                         { Name = m.Name.Name

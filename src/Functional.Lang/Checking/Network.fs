@@ -187,25 +187,40 @@ type TrainPlan =
 
 type CheckedProgram =
     { File: string
+      /// The file's own models.
       Models: Model list
+      /// The models of the files it imports (usable, and trainable by its train blocks).
+      Imported: Model list
       Trains: TrainPlan list }
 
 module Term =
     /// The layers a `fun` body applies directly (those inside them belong to their own nodes), in order.
-    let layers (t: Term) =
+    /// Each distinct sub-term once (a term used twice, `let h = dense 4 x in h + relu h`, is one term),
+    /// inputs before the terms that use them.
+    let distinct (t: Term) : Term list =
+        let visited = System.Collections.Generic.HashSet<Term>(HashIdentity.Reference)
+        let order = ResizeArray<Term>()
         let rec go (t: Term) =
-            match t.Kind with
-            | TermKind.Layer(node, arg) -> go arg @ [ node ]
-            | Unary(_, a)
-            | Reduce(_, _, a)
-            | Transpose(_, _, a) -> go a
-            | TermKind.Binary(_, a, b) -> go a @ go b
-            | Input
-            | Target
-            | Param _
-            | TermKind.Scalar _ -> []
-        // A layer's output used twice (`let h = dense 4 x in h + relu h`) is one layer.
-        go t |> List.fold (fun acc n -> if List.exists (fun m -> obj.ReferenceEquals(m, n)) acc then acc else acc @ [ n ]) []
+            if visited.Add t then
+                match t.Kind with
+                | TermKind.Layer(_, a)
+                | Unary(_, a)
+                | Reduce(_, _, a)
+                | Transpose(_, _, a) -> go a
+                | TermKind.Binary(_, a, b) ->
+                    go a
+                    go b
+                | Input
+                | Target
+                | Param _
+                | TermKind.Scalar _ -> ()
+                order.Add t
+        go t
+        List.ofSeq order
+
+    /// The layers a `fun` body applies directly (those inside them belong to their own nodes), in order.
+    let layers (t: Term) =
+        distinct t |> List.choose (fun t -> match t.Kind with TermKind.Layer(node, _) -> Some node | _ -> None)
 
 module Node =
     /// The nodes directly inside this one (a `Shared` node's original is not among them).

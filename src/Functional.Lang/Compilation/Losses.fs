@@ -33,7 +33,11 @@ module Losses =
             match loss with
             | MeanSquaredError -> fun output target -> torch.nn.functional.mse_loss(output, target)
             | BinaryCrossEntropy -> fun output target -> torch.nn.functional.binary_cross_entropy(output, target)
-            | CrossEntropy -> fun output target -> torch.nn.functional.cross_entropy(output, target)
+            // The classes are the last axis (PyTorch's cross_entropy takes axis 1): flatten the others.
+            | CrossEntropy ->
+                fun output target ->
+                    let classes = output.shape[output.shape.Length - 1]
+                    torch.nn.functional.cross_entropy(output.reshape(-1L, classes), target.reshape(-1L, classes))
             | L1 -> fun output target -> torch.nn.functional.l1_loss(output, target)
             // With one-hot or probability targets this is PyTorch's nll_loss of the same classes.
             | NegativeLogLikelihood -> fun output target -> (output * target).sum(-1L).neg().mean()
@@ -49,5 +53,5 @@ module Losses =
                         m
                 let noParameter name = invalidOp (sprintf "a loss has no parameter '%s'" name)
                 let f = Terms.compile placement noParameter layerOf constants term
-                fun output target -> (f { Input = output; Target = target }).mean()
+                fun output target -> (f output target).mean()
         new LossFunction(compute, constants)

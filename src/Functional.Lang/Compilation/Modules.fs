@@ -104,11 +104,11 @@ type GraphModule
 
     let run =
         let f = Terms.compile placement parameter (fun node -> layerOf[node]) constants term
-        if term.Batched then fun x -> f { Input = x; Target = null }
+        if term.Batched then fun x -> f x null
         else
             // A body that ignores its input gives every example the same value: repeat it per example.
             fun (x: torch.Tensor) ->
-                let value = f { Input = x; Target = null }
+                let value = f x null
                 value.unsqueeze(0L).expand(Array.append [| x.shape[0] |] value.shape)
 
     override _.forward(input: torch.Tensor) = run input

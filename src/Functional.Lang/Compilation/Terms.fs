@@ -18,9 +18,15 @@ module Broadcast =
             let dims = Array.concat [ [| shape[0] |]; Array.create (rank - own) 1L; shape[1..] ]
             t.reshape dims
 
-/// What a term reads when it runs: the body's input and, in a loss, the target.
+/// What a term reads when it runs: the body's input and, in a loss, the target; and, when the term uses
+/// a sub-term more than once, where this run keeps that sub-term's value so it is computed once.
 [<Struct>]
-type TermInputs = { Input: torch.Tensor; Target: torch.Tensor }
+type TermInputs =
+    { Input: torch.Tensor
+      Target: torch.Tensor
+      Cache: System.Collections.Generic.Dictionary<Term, torch.Tensor> }
+
+
 
 module Terms =
     /// The run-time axis of a per-example axis: after the batch axis when the tensor has one.
@@ -36,8 +42,41 @@ module Terms =
         (layerOf: Node -> torch.nn.Module<torch.Tensor, torch.Tensor>)
         (constants: ResizeArray<torch.Tensor>)
         (term: Term)
-        : TermInputs -> torch.Tensor =
+        : torch.Tensor -> torch.Tensor -> torch.Tensor =
+        // A sub-term used by several others is compiled once, and computed once per run (cached).
+        let uses = System.Collections.Generic.Dictionary<Term, int>(HashIdentity.Reference)
+        for t in Term.distinct term do
+            let count (child: Term) = uses[child] <- (match uses.TryGetValue child with | true, n -> n + 1 | _ -> 1)
+            match t.Kind with
+            | TermKind.Layer(_, a)
+            | Unary(_, a)
+            | Reduce(_, _, a)
+            | Transpose(_, _, a) -> count a
+            | TermKind.Binary(_, a, b) ->
+                count a
+                count b
+            | _ -> ()
+        let compiled = System.Collections.Generic.Dictionary<Term, TermInputs -> torch.Tensor>(HashIdentity.Reference)
         let rec compile (t: Term) : TermInputs -> torch.Tensor =
+            match compiled.TryGetValue t with
+            | true, f -> f
+            | false, _ ->
+                let f = build t
+                let f =
+                    match uses.TryGetValue t, t.Kind with
+                    | (true, n), (TermKind.Layer _ | Unary _ | Reduce _ | Transpose _ | TermKind.Binary _) when n > 1 ->
+                        fun (i: TermInputs) ->
+                            match i.Cache.TryGetValue t with
+                            | true, value -> value
+                            | false, _ ->
+                                let value = f i
+                                i.Cache[t] <- value
+                                value
+                    | _ -> f
+                compiled[t] <- f
+                f
+
+        and build (t: Term) : TermInputs -> torch.Tensor =
             match t.Kind with
             | Input -> fun i -> i.Input
             | Target -> fun i -> i.Target
@@ -117,4 +156,11 @@ module Terms =
             | _, 1 -> fun x -> (product x).squeeze(-1L)
             | _ -> product
 
-        compile term
+        let run = compile term
+        let shares = uses.Values |> Seq.exists (fun n -> n > 1)
+        // Each run gets its own cache, only when some sub-term is shared.
+        fun input target ->
+            run
+                { Input = input
+                  Target = target
+                  Cache = if shares then System.Collections.Generic.Dictionary(HashIdentity.Reference) else null }

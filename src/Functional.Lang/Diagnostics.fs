@@ -27,7 +27,9 @@ module Diagnostic =
         let sb = Text.StringBuilder()
         let severity = match d.Severity with Severity.Error -> "error" | Severity.Warning -> "warning"
         let r = d.Range
-        sb.AppendFormat("{0}:{1}:{2}: {3}: {4}", r.File, r.Start.Line, r.Start.Column, severity, d.Message) |> ignore
+        // A diagnostic about a whole file (missing, unreadable) has no line to point at.
+        if r.Start.Line = 0 then sb.AppendFormat("{0}: {1}: {2}", r.File, severity, d.Message) |> ignore
+        else sb.AppendFormat("{0}:{1}:{2}: {3}: {4}", r.File, r.Start.Line, r.Start.Column, severity, d.Message) |> ignore
         match sourceText r.File with
         | Some text when r.Start.Line >= 1 ->
             let lines = text.Replace("\r\n", "\n").Split('\n')

@@ -14,6 +14,21 @@ type Sources = IReadOnlyDictionary<string, string>
 
 let private nowhere file = Range.make file (0, 0) (0, 0)
 
+/// Far more than any program; a bound so that a path like /dev/zero cannot be read forever.
+let private largestSource = 16 * 1024 * 1024
+
+/// A source file's text, read up to the bound.
+let readSource (path: string) : Result<string, string> =
+    use reader = new StreamReader(path)
+    let buffer = Array.zeroCreate<char> (largestSource + 1)
+    let mutable read = 0
+    let mutable finished = false
+    while not finished && read <= largestSource do
+        let n = reader.Read(buffer, read, buffer.Length - read)
+        if n = 0 then finished <- true else read <- read + n
+    if read > largestSource then Error(sprintf "it is larger than %d MB, too large for a program" (largestSource / 1024 / 1024))
+    else Ok(System.String(buffer, 0, read))
+
 let rec private checkText (overrides: Map<string, Value * Range>) (sources: Dictionary<string, string>) (visiting: string list) (file: string) (text: string) =
     sources[file] <- text
     match Parser.parse file text with
@@ -35,7 +50,9 @@ let rec private checkText (overrides: Map<string, Value * Range>) (sources: Dict
                     Checked.fail at (sprintf "cannot import \"%s\": there is no file %s" written full)
                 else
                     try
-                        checkText Map.empty sources (full :: visiting) name (File.ReadAllText full) |> Result.map snd
+                        match readSource full with
+                        | Ok imported -> checkText Map.empty sources (full :: visiting) name imported |> Result.map snd
+                        | Error why -> Checked.fail at (sprintf "cannot import \"%s\": %s" written why)
                     with :? IOException | :? UnauthorizedAccessException as e ->
                         Checked.fail at (sprintf "cannot import \"%s\": %s" written e.Message)
         Elaborate.program imports overrides program
@@ -70,7 +87,9 @@ let check file text = checkWith Map.empty file text |> fst
 let checkFileWith (overrides: Map<string, Value * Range>) (path: string) : Checked<CheckedProgram> * Sources =
     let empty = Dictionary<string, string>() :> Sources
     try
-        checkWith overrides path (File.ReadAllText path)
+        match readSource path with
+        | Ok text -> checkWith overrides path text
+        | Error why -> Checked.fail (nowhere path) why, empty
     with
     | :? FileNotFoundException
     | :? DirectoryNotFoundException -> Checked.fail (nowhere path) "no such file", empty

@@ -46,7 +46,9 @@ public sealed class FnnFile
     public static FnnFile Load(string path, IReadOnlyDictionary<string, string>? hyperparameters = null)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
-        return FromSource(File.ReadAllText(path), path, hyperparameters);
+        var text = Language.readSource(path);
+        if (text.IsError) throw new IOException($"{path}: {text.ErrorValue}");
+        return FromSource(text.ResultValue, path, hyperparameters);
     }
 
     /// <summary>Checks source text; <paramref name="fileName"/> is what diagnostics call it, and imports are

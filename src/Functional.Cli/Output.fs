@@ -18,3 +18,9 @@ module Exit =
     let failed = 1
     let usage = 2
     let engine = 3
+
+/// The models a command works on: the one named by --model, or the file's `all`.
+let models (file: Functional.Networks.FnnFile) (chosen: string option) (all: string seq) =
+    match chosen with
+    | Some name -> [ file.Model(name).Name ]
+    | None -> List.ofSeq all

@@ -36,10 +36,7 @@ let private show (network: Network) =
 let run (args: ParseResults<SummaryArgs>) =
     let path = args.GetResult SummaryArgs.File
     let file = FnnFile.Load(path, overrides (args.GetResults SummaryArgs.Set))
-    let models =
-        match args.TryGetResult SummaryArgs.Model with
-        | Some name -> [ file.Model(name).Name ]
-        | None -> List.ofSeq file.ModelNames
+    let models = Functional.Cli.Output.models file (args.TryGetResult SummaryArgs.Model) file.ModelNames
     if models.IsEmpty then
         error (sprintf "%s has no models" path)
         Exit.failed

@@ -54,10 +54,7 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
 let run (args: ParseResults<TrainArgs>) =
     let path = args.GetResult TrainArgs.File
     let file = FnnFile.Load(path, Summary.overrides (args.GetResults TrainArgs.Set))
-    let models =
-        match args.TryGetResult TrainArgs.Model with
-        | Some name -> [ file.Model(name).Name ]
-        | None -> List.ofSeq file.TrainedModelNames
+    let models = Functional.Cli.Output.models file (args.TryGetResult TrainArgs.Model) file.TrainedModelNames
     if models.IsEmpty then
         error (sprintf "%s has no train block: add 'train Model with' and its data, or pass --model" path)
         Exit.failed

@@ -194,6 +194,19 @@ type CheckedProgram =
       Trains: TrainPlan list }
 
 module Term =
+    /// The terms a term is computed from.
+    let operands (t: Term) : Term list =
+        match t.Kind with
+        | TermKind.Layer(_, a)
+        | Unary(_, a)
+        | Reduce(_, _, a)
+        | Transpose(_, _, a) -> [ a ]
+        | TermKind.Binary(_, a, b) -> [ a; b ]
+        | Input
+        | Target
+        | Param _
+        | TermKind.Scalar _ -> []
+
     /// The layers a `fun` body applies directly (those inside them belong to their own nodes), in order.
     /// Each distinct sub-term once (a term used twice, `let h = dense 4 x in h + relu h`, is one term),
     /// inputs before the terms that use them.
@@ -202,18 +215,8 @@ module Term =
         let order = ResizeArray<Term>()
         let rec go (t: Term) =
             if visited.Add t then
-                match t.Kind with
-                | TermKind.Layer(_, a)
-                | Unary(_, a)
-                | Reduce(_, _, a)
-                | Transpose(_, _, a) -> go a
-                | TermKind.Binary(_, a, b) ->
-                    go a
-                    go b
-                | Input
-                | Target
-                | Param _
-                | TermKind.Scalar _ -> ()
+                for c in operands t do
+                    go c
                 order.Add t
         go t
         List.ofSeq order

@@ -46,16 +46,8 @@ module Terms =
         // A sub-term used by several others is compiled once, and computed once per run (cached).
         let uses = System.Collections.Generic.Dictionary<Term, int>(HashIdentity.Reference)
         for t in Term.distinct term do
-            let count (child: Term) = uses[child] <- (match uses.TryGetValue child with | true, n -> n + 1 | _ -> 1)
-            match t.Kind with
-            | TermKind.Layer(_, a)
-            | Unary(_, a)
-            | Reduce(_, _, a)
-            | Transpose(_, _, a) -> count a
-            | TermKind.Binary(_, a, b) ->
-                count a
-                count b
-            | _ -> ()
+            for operand in Term.operands t do
+                uses[operand] <- (match uses.TryGetValue operand with | true, n -> n + 1 | _ -> 1)
         let compiled = System.Collections.Generic.Dictionary<Term, TermInputs -> torch.Tensor>(HashIdentity.Reference)
         let rec compile (t: Term) : TermInputs -> torch.Tensor =
             match compiled.TryGetValue t with

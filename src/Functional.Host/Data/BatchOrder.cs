@@ -1,0 +1,77 @@
+namespace Functional.Data;
+
+/// <summary>
+/// The order of examples in each epoch and its batches: in order, or shuffled from a seed. Epoch k's order
+/// depends only on the seed and k, so a resumed run sees the same batches as an uninterrupted one.
+/// </summary>
+/// <remarks>
+/// The shuffle is a Fisher-Yates shuffle driven by SplitMix64, written here rather than taken from
+/// <see cref="Random"/> (whose seeded sequence .NET does not promise to keep across versions) or torch's
+/// generator (which would tie the order to the libtorch build).
+/// </remarks>
+public sealed class BatchOrder
+{
+    /// <param name="count">examples in the dataset</param>
+    /// <param name="batchSize">examples per batch; the last batch of an epoch may be smaller</param>
+    /// <param name="seed">null: every epoch in index order; else shuffled from this seed</param>
+    /// <param name="dropLast">leave out the smaller last batch (for layers such as batchNorm that need full batches)</param>
+    public BatchOrder(int count, int batchSize, int? seed = null, bool dropLast = false)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        Count = count;
+        BatchSize = batchSize;
+        Seed = seed;
+        DropLast = dropLast;
+    }
+
+    public int Count { get; }
+    public int BatchSize { get; }
+    public int? Seed { get; }
+    public bool DropLast { get; }
+
+    /// <summary>Batches in each epoch.</summary>
+    public int BatchesPerEpoch => DropLast ? Count / BatchSize : (Count + BatchSize - 1) / BatchSize;
+
+    /// <summary>Every example index once, in epoch <paramref name="epoch"/>'s order.</summary>
+    public int[] Order(int epoch)
+    {
+        var order = new int[Count];
+        for (var i = 0; i < order.Length; i++) order[i] = i;
+        if (Seed is not { } seed) return order;
+        var state = SplitMix64.Mix(((ulong)(uint)seed << 32) | (uint)epoch);
+        for (var i = order.Length - 1; i > 0; i--)
+        {
+            var j = (int)SplitMix64.Below(ref state, (ulong)i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+        return order;
+    }
+
+    /// <summary>Epoch <paramref name="epoch"/>'s batches of indices, in order.</summary>
+    public IEnumerable<int[]> Batches(int epoch)
+    {
+        var order = Order(epoch);
+        for (var b = 0; b < BatchesPerEpoch; b++)
+        {
+            var start = b * BatchSize;
+            yield return order[start..Math.Min(start + BatchSize, order.Length)];
+        }
+    }
+
+    /// <summary>Steele, Lea and Flood's SplitMix64 generator: 64 bits of state, a Weyl sequence and a mixing function.</summary>
+    private static class SplitMix64
+    {
+        public static ulong Mix(ulong z)
+        {
+            z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+            z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+            return z ^ (z >> 31);
+        }
+
+        public static ulong Next(ref ulong state) => Mix(state += 0x9E3779B97F4A7C15UL);
+
+        /// <summary>A number in 0 .. bound - 1 (the high half of a 128-bit product; its bias, under 2^-32 here, is immaterial).</summary>
+        public static ulong Below(ref ulong state, ulong bound) => Math.BigMul(Next(ref state), bound, out _);
+    }
+}

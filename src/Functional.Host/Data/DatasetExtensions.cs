@@ -1,0 +1,44 @@
+namespace Functional.Data;
+
+/// <summary>Reading a dataset in batches, and normalised.</summary>
+public static class DatasetExtensions
+{
+    /// <summary>
+    /// A view of <paramref name="data"/> whose features are normalised as batches are read. It does not own
+    /// <paramref name="data"/>: dispose that as before.
+    /// </summary>
+    public static IDataset Normalize(this IDataset data, Normalization normalization)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(normalization);
+        return new NormalizedDataset(data, normalization);
+    }
+
+    /// <summary>Examples <paramref name="start"/> .. start + count - 1 as one batch (the caller disposes it).</summary>
+    public static Batch ReadRange(this IDataset data, int start, int count)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        var indices = new int[count];
+        for (var i = 0; i < count; i++) indices[i] = start + i;
+        return data.ReadBatch(indices);
+    }
+
+    /// <summary>
+    /// Epoch <paramref name="epoch"/>'s batches, read one at a time as the sequence is enumerated. Each batch
+    /// belongs to the caller: dispose it (or read it in a dispose scope) before taking the next.
+    /// </summary>
+    public static IEnumerable<Batch> ReadBatches(this IDataset data, BatchOrder order, int epoch = 0)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(order);
+        if (order.Count != data.Count)
+            throw new ArgumentException($"the batch order is for {order.Count} examples but the dataset has {data.Count}", nameof(order));
+        return Read(data, order, epoch);
+
+        static IEnumerable<Batch> Read(IDataset data, BatchOrder order, int epoch)
+        {
+            foreach (var indices in order.Batches(epoch)) yield return data.ReadBatch(indices);
+        }
+    }
+}

@@ -1,0 +1,148 @@
+namespace Functional.Data;
+
+/// <summary>
+/// Examples held in managed arrays: features from <c>float[][]</c> with class labels (<c>int[]</c>) or regression
+/// targets (<c>float[][]</c>). The arrays are validated and copied, so later changes to them do not leak in.
+/// </summary>
+public sealed class InMemoryDataset : IDataset, INormalizingReader
+{
+    private readonly float[] features; // Count x featureSize, row-major
+    private readonly int featureSize;
+    private readonly int[] featureShape;
+    private readonly long[]? labels;
+    private readonly float[]? targets; // Count x targetSize
+    private readonly int targetSize;
+    private readonly int[] targetShape;
+
+    /// <summary>Labelled examples for classification.</summary>
+    /// <param name="features">one array per example, all the same length, finite numbers</param>
+    /// <param name="labels">one class index per example, from 0</param>
+    /// <param name="classCount">the number of classes; null: the largest label + 1</param>
+    /// <param name="featureShape">each example's shape (its element count must be the rows' length); null: [length]</param>
+    /// <exception cref="ArgumentException">lengths differ, a number is not finite, a label is out of range</exception>
+    public InMemoryDataset(float[][] features, int[] labels, int? classCount = null, int[]? featureShape = null)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        (this.features, featureSize, this.featureShape) = Flatten(features, featureShape, "features", nameof(features));
+        if (labels.Length != features.Length)
+            throw new ArgumentException($"there are {features.Length} examples but {labels.Length} labels", nameof(labels));
+        if (classCount is < 1) throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "there must be at least one class");
+        var max = -1;
+        for (var i = 0; i < labels.Length; i++)
+        {
+            var label = labels[i];
+            if (label < 0)
+                throw new ArgumentException($"example {i + 1}'s label is {label}; class indices start at 0", nameof(labels));
+            if (label >= classCount)
+                throw new ArgumentException($"example {i + 1}'s label is {label}, out of range for {classCount} classes (0 to {classCount - 1})", nameof(labels));
+            max = Math.Max(max, label);
+        }
+        this.labels = labels.Select(l => (long)l).ToArray();
+        ClassCount = classCount ?? max + 1;
+        targetShape = [];
+        targetSize = 1;
+        Count = features.Length;
+    }
+
+    /// <summary>Examples with values to predict (regression).</summary>
+    /// <param name="features">one array per example, all the same length, finite numbers</param>
+    /// <param name="targets">one array per example, all the same length, finite numbers</param>
+    /// <param name="featureShape">each example's feature shape; null: [length]</param>
+    /// <param name="targetShape">each example's target shape; null: [length]</param>
+    /// <exception cref="ArgumentException">lengths differ or a number is not finite</exception>
+    public InMemoryDataset(float[][] features, float[][] targets, int[]? featureShape = null, int[]? targetShape = null)
+    {
+        ArgumentNullException.ThrowIfNull(targets);
+        (this.features, featureSize, this.featureShape) = Flatten(features, featureShape, "features", nameof(features));
+        if (targets.Length != features.Length)
+            throw new ArgumentException($"there are {features.Length} examples but {targets.Length} targets", nameof(targets));
+        (this.targets, targetSize, this.targetShape) = Flatten(targets, targetShape, "target", nameof(targets));
+        Count = features.Length;
+    }
+
+    /// <summary>From already validated flat arrays (the CSV reader's), without copying.</summary>
+    internal InMemoryDataset(float[] features, int[] featureShape, long[]? labels, int? classCount, float[]? targets, int[] targetShape)
+    {
+        this.features = features;
+        this.featureShape = featureShape;
+        featureSize = (int)BatchTensors.Elements(featureShape);
+        Count = features.Length / featureSize;
+        this.labels = labels;
+        ClassCount = classCount;
+        this.targets = targets;
+        this.targetShape = targetShape;
+        targetSize = (int)BatchTensors.Elements(targetShape);
+    }
+
+    public int Count { get; }
+    public int[] FeatureShape => [.. featureShape];
+    public TargetKind TargetKind => labels is null ? TargetKind.Values : TargetKind.ClassIndex;
+    public int[] TargetShape => [.. targetShape];
+    public int? ClassCount { get; }
+
+    public Batch ReadBatch(ReadOnlySpan<int> indices) => Read(indices, Normalization.None);
+
+    Batch INormalizingReader.ReadBatch(ReadOnlySpan<int> indices, Normalization normalization) => Read(indices, normalization);
+
+    internal Batch Read(ReadOnlySpan<int> indices, Normalization normalization)
+    {
+        BatchTensors.CheckIndices(indices, Count);
+        var x = new float[indices.Length * featureSize];
+        for (var i = 0; i < indices.Length; i++)
+            Array.Copy(features, (long)indices[i] * featureSize, x, (long)i * featureSize, featureSize);
+        normalization.ApplyInPlace(x, featureSize);
+        var xs = BatchTensors.Floats(x, indices.Length, featureShape);
+        try
+        {
+            if (labels is not null)
+            {
+                var y = new long[indices.Length];
+                for (var i = 0; i < indices.Length; i++) y[i] = labels[indices[i]];
+                return new Batch(xs, BatchTensors.ClassIndices(y));
+            }
+            var t = new float[indices.Length * targetSize];
+            for (var i = 0; i < indices.Length; i++)
+                Array.Copy(targets!, (long)indices[i] * targetSize, t, (long)i * targetSize, targetSize);
+            return new Batch(xs, BatchTensors.Floats(t, indices.Length, targetShape));
+        }
+        catch
+        {
+            xs.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Nothing to free: the examples are managed arrays.</summary>
+    public void Dispose() { }
+
+    private static (float[] Flat, int Size, int[] Shape) Flatten(float[][] rows, int[]? shape, string what, string parameter)
+    {
+        ArgumentNullException.ThrowIfNull(rows, parameter);
+        if (rows.Length == 0) throw new ArgumentException("there are no examples", parameter);
+        var first = rows[0] ?? throw new ArgumentException($"example 1's {what} is null", parameter);
+        int[] exampleShape;
+        if (shape is null) exampleShape = [first.Length];
+        else
+        {
+            var elements = BatchTensors.Elements(shape);
+            if (elements != first.Length)
+                throw new ArgumentException(
+                    $"the {what} shape {BatchTensors.ShapeText(shape)} takes {(elements < 0 ? "an impossible number of" : elements.ToString())} values, but example 1 has {first.Length}", parameter);
+            exampleShape = [.. shape];
+        }
+        if (first.Length == 0) throw new ArgumentException($"example 1's {what} has no values", parameter);
+        var size = first.Length;
+        var flat = new float[checked(rows.Length * size)];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var row = rows[i] ?? throw new ArgumentException($"example {i + 1}'s {what} is null", parameter);
+            if (row.Length != size)
+                throw new ArgumentException($"example {i + 1}'s {what} has {row.Length} values but example 1's has {size}", parameter);
+            for (var j = 0; j < size; j++)
+                if (!float.IsFinite(row[j]))
+                    throw new ArgumentException($"example {i + 1}'s {what} value {j + 1} is {row[j]}; only finite numbers can be used", parameter);
+            row.CopyTo(flat, i * size);
+        }
+        return (flat, size, exampleShape);
+    }
+}

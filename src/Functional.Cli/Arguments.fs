@@ -35,6 +35,8 @@ type TrainArgs =
     | Epochs of count: int
     | Lr of rate: float
     | Batch of size: int
+    | Optimizer of optimizer: string
+    | Schedule of schedule: string
     | Seed of seed: int64
     | Out of directory: string
     | Device of device: string
@@ -49,6 +51,8 @@ type TrainArgs =
             | Epochs _ -> "override the train block's epochs."
             | Lr _ -> "override the optimizer's learning rate."
             | Batch _ -> "override the number of examples per step."
+            | Optimizer _ -> "replace the optimizer: sgd, rmsprop, adam or adamw, with options, e.g. \"adamw(lr=0.001, weight_decay=0.05)\"."
+            | Schedule _ -> "replace the learning-rate schedule, e.g. \"cosine(epochs=20, warmup_epochs=1)\" or \"step(every=10, gamma=0.1)\"."
             | Seed _ -> "seed for the initial weights and shuffling (default 1)."
             | Out _ -> "write weights.safetensors and model.json here (one sub-folder per model when several are trained)."
             | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."

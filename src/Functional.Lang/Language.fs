@@ -17,17 +17,23 @@ let private nowhere file = Range.make file (0, 0) (0, 0)
 /// Far more than any program; a bound so that a path like /dev/zero cannot be read forever.
 let private largestSource = 16 * 1024 * 1024
 
-/// A source file's text, read up to the bound.
+/// A source file's text, read up to the bound. Only regular files: a device or a pipe (/dev/stdin,
+/// /dev/zero) could block or never end.
 let readSource (path: string) : Result<string, string> =
-    use reader = new StreamReader(path)
-    let buffer = Array.zeroCreate<char> (largestSource + 1)
-    let mutable read = 0
-    let mutable finished = false
-    while not finished && read <= largestSource do
-        let n = reader.Read(buffer, read, buffer.Length - read)
-        if n = 0 then finished <- true else read <- read + n
-    if read > largestSource then Error(sprintf "it is larger than %d MB, too large for a program" (largestSource / 1024 / 1024))
-    else Ok(System.String(buffer, 0, read))
+    let info = FileInfo path
+    let target = match info.ResolveLinkTarget true with null -> info.FullName | t -> t.FullName
+    if target.StartsWith "/dev/" || target.StartsWith "/proc/" || target.StartsWith "/sys/" then
+        Error "it is not a regular file"
+    else
+        use reader = new StreamReader(path)
+        let text = Text.StringBuilder()
+        let chunk = Array.zeroCreate<char> 65536
+        let mutable finished = false
+        while not finished && text.Length <= largestSource do
+            let n = reader.Read(chunk, 0, chunk.Length)
+            if n = 0 then finished <- true else text.Append(chunk, 0, n) |> ignore
+        if text.Length > largestSource then Error(sprintf "it is larger than %d MB, too large for a program" (largestSource / 1024 / 1024))
+        else Ok(text.ToString())
 
 let rec private checkText (overrides: Map<string, Value * Range>) (sources: Dictionary<string, string>) (visiting: string list) (file: string) (text: string) =
     sources[file] <- text
@@ -35,7 +41,8 @@ let rec private checkText (overrides: Map<string, Value * Range>) (sources: Dict
     | _, (_ :: _ as errors) -> Error errors
     | program, [] when not (Depth.tooDeep program).IsEmpty -> Error(Depth.tooDeep program)
     | program, [] ->
-        let folder = Path.GetDirectoryName file
+        // A file name without a folder (or none at all) imports from the current folder.
+        let folder = match Path.GetDirectoryName file with null -> "" | f -> f
         let imports (written: string) (at: Range) : Checked<Elaborate.Exports> =
             // Diagnostics name an imported file by its path as seen from the importing file's folder.
             let name = Path.Combine(folder, written)
@@ -76,6 +83,8 @@ let private onLargeStack (f: unit -> 'T) : 'T =
 /// Parses and checks source text, and the files it imports (paths relative to `file`'s folder).
 /// `overrides` replace model hyperparameters by name.
 let checkWith (overrides: Map<string, Value * Range>) (file: string) (text: string) : Checked<CheckedProgram> * Sources =
+    let file = if String.IsNullOrEmpty file then "<source>" else file
+    let text = if isNull text then "" else text
     let sources = Dictionary<string, string>()
     let full = try Path.GetFullPath file with _ -> file
     let result = onLargeStack (fun () -> checkText overrides sources [ full ] file text |> Result.map fst)

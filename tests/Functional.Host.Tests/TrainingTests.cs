@@ -68,6 +68,34 @@ public class TrainingTests
     }
 
     [Fact]
+    public void The_train_block_chooses_the_optimizer_and_schedule_and_options_replace_them()
+    {
+        var file = FnnFile.FromSource("""
+            model Line : [1] -> [1] =
+                dense 1
+
+            train Line with
+                data = [ [1] => [2]; [2] => [4]; [3] => [6] ]
+                optimizer = adamw (lr = 0.1, weightDecay = 0.0)
+                schedule = cosine (epochs = 300)
+                epochs = 300
+            """, "line.fnn");
+        var plan = file.TrainingPlan();
+        Assert.Equal("adamw", plan.Optimizer.Name);
+        Assert.Equal(0.1, plan.LearningRate);
+        Assert.Equal("cosine", plan.Schedule!.Name);
+        using var network = file.Compile(options: new NetworkOptions { Seed = 1 });
+        var before = network.Evaluate(plan);
+        network.Train(plan);
+        Assert.True(network.Evaluate(plan) < before / 10, "adamw with a cosine schedule learns the line");
+
+        using var other = file.Compile(options: new NetworkOptions { Seed = 1 });
+        var sgd = Functional.Training.Optimization.OptimizerSpec.Parse("sgd(lr=0.01, momentum=0.9)");
+        var result = other.Train(plan, new TrainingOptions { Optimizer = sgd, Epochs = 3 });
+        Assert.Equal(3, result.EpochsRun);
+    }
+
+    [Fact]
     public void Options_override_the_plan()
     {
         var plan = XorFile.TrainingPlan("Xor");

@@ -68,10 +68,25 @@ train Xor with
             let t = List.exactlyOne p.Trains
             Expect.equal t.Inputs [| [| 0.0; 0.0 |]; [| 0.0; 1.0 |]; [| 1.0; 0.0 |]; [| 1.0; 1.0 |] |] "inputs"
             Expect.equal t.Targets [| [| 0.0 |]; [| 1.0 |]; [| 1.0 |]; [| 0.0 |] |] "targets"
-            Expect.equal t.Optimizer { Name = "sgd"; LearningRate = 0.5; Momentum = 0.0 } "optimizer"
+            Expect.equal t.Optimizer { Name = "sgd"; Options = [ "lr", "0.5" ] } "optimizer"
+            Expect.isNone t.Schedule "no schedule"
             Expect.equal t.Epochs 3000 "epochs"
             Expect.equal t.Loss MeanSquaredError "loss"
         }
+
+        test "optimizers and schedules keep their options, in the host's spelling" {
+            let p =
+                checkedProgram (
+                    xor
+                    + "\ntrain Xor with\n    data = [ [0; 0] => [0] ]\n    optimizer = adamw (lr = 0.001, weightDecay = 0.05)\n    schedule = cosine (epochs = 10, warmupEpochs = 1)\n"
+                )
+            let t = List.exactlyOne p.Trains
+            Expect.equal t.Optimizer { Name = "adamw"; Options = [ "lr", "0.001"; "weight_decay", "0.05" ] } "optimizer"
+            Expect.equal t.Schedule (Some { Name = "cosine"; Options = [ "epochs", "10"; "warmup_epochs", "1" ] }) "schedule"
+        }
+
+        bad "an option an optimizer does not have" "model M : [1] -> [1] =\n    dense 1\n\ntrain M with\n    data = [ [0] => [1] ]\n    optimizer = adam (momentum = 0.9)\n" "6:23" "adam has no option 'momentum'"
+        bad "a schedule where an optimizer belongs" "model M : [1] -> [1] =\n    dense 1\n\ntrain M with\n    data = [ [0] => [1] ]\n    optimizer = cosine\n" "6:17" "optimizer must be sgd, rmsprop, adam or adamw, but it is the schedule cosine"
 
         // Five (and more) distinct bad programs, each with its exact line:col.
         bad "output shape differs from the declaration" "model M : [2] -> [1] =\n    dense 4 >> sigmoid >> dense 3\n" "2:27" "declares its output as [1], but its body produces [3]"

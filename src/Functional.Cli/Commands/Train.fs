@@ -7,6 +7,7 @@ open Argu
 open Functional.Devices
 open Functional.Networks
 open Functional.Training
+open Functional.Training.Optimization
 open Functional.Lang.Compilation
 open Functional.Cli.Arguments
 open Functional.Cli.Output
@@ -28,14 +29,17 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
             Epochs = Option.toNullable (args.TryGetResult TrainArgs.Epochs),
             LearningRate = Option.toNullable (args.TryGetResult TrainArgs.Lr),
             BatchSize = Option.toNullable (args.TryGetResult TrainArgs.Batch),
+            Optimizer = (args.TryGetResult TrainArgs.Optimizer |> Option.map OptimizerSpec.Parse |> Option.toObj),
+            Schedule = (args.TryGetResult TrainArgs.Schedule |> Option.map ScheduleSpec.Parse |> Option.toObj),
             Seed = Nullable seed
         )
     use network = file.Compile(name, NetworkOptions(Seed = Nullable seed, Device = device))
     let epochs = options.Epochs.GetValueOrDefault plan.Epochs
-    let lr = options.LearningRate.GetValueOrDefault plan.LearningRate
+    let optimizer = if isNull options.Optimizer then plan.Optimizer else options.Optimizer
+    let lr = options.LearningRate.GetValueOrDefault optimizer.EffectiveLearningRate
     let batch = options.BatchSize.GetValueOrDefault(plan.BatchSize.GetValueOrDefault Trainer.DefaultBatchSize)
     printfn "Training %s %O -> %O (%d parameters) on %O: %d epochs, batch %d, %s (lr = %s), loss %s, seed %d"
-        name network.Model.Input network.Model.Output network.ParameterCount device epochs batch plan.Optimizer (number lr) (Losses.name plan.Loss) seed
+        name network.Model.Input network.Model.Output network.ParameterCount device epochs batch optimizer.Name (number lr) (Losses.name plan.Loss) seed
     let result = network.Train(plan, options, progress epochs, cancel)
     if result.Cancelled then printfn "  cancelled after %d epochs; the weights are those of the last step" result.EpochsRun
     let finalLoss = network.Evaluate plan
@@ -46,7 +50,7 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
         printfn "    %s -> %s   (target %s)" (vector plan.Inputs[i]) (vector outputs[i]) (vector plan.Targets[i])
     match outDir with
     | Some dir ->
-        let summary = TrainingSummary(Nullable seed, result.EpochsRun, plan.Optimizer, lr, Losses.name plan.Loss, finalLoss)
+        let summary = TrainingSummary(Nullable seed, result.EpochsRun, optimizer.Name, lr, Losses.name plan.Loss, finalLoss)
         network.Save(dir, summary)
         printfn "  saved %s and %s in %s" Functional.Checkpoints.Checkpoint.WeightsFile Functional.Checkpoints.Checkpoint.MetadataFile dir
     | None -> ()

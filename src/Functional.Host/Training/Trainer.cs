@@ -3,6 +3,7 @@ using Functional.Data;
 using System.Runtime.InteropServices;
 using Functional.Lang.Compilation;
 using Functional.Networks;
+using Functional.Training.Optimization;
 using TorchSharp;
 
 namespace Functional.Training;
@@ -17,7 +18,9 @@ public static class Trainer
         IProgress<EpochReport>? progress, CancellationToken cancellation)
     {
         var epochs = options.Epochs ?? plan.Epochs;
-        var learningRate = options.LearningRate ?? plan.LearningRate;
+        var chosen = options.Optimizer ?? plan.Optimizer;
+        var spec = options.LearningRate is { } rate ? chosen with { LearningRate = rate } : chosen;
+        var learningRate = spec.EffectiveLearningRate;
         if (epochs <= 0) throw new ArgumentOutOfRangeException(nameof(options), epochs, "epochs must be positive");
         if (!(learningRate > 0) || !double.IsFinite(learningRate))
             throw new ArgumentOutOfRangeException(nameof(options), learningRate, "the learning rate must be a positive number");
@@ -27,7 +30,8 @@ public static class Trainer
         using var data = ExampleTensors.Create(module.Model, module.Placement, plan.Inputs, plan.Targets);
         RequireBatchesForBatchNorm(module, data.Count, batchSize);
         using var loss = Losses.compile(module.Placement, plan.Loss);
-        using var optimizer = CreateOptimizer(plan.Optimizer, module, learningRate, plan.Momentum);
+        using var optimizer = spec.Create(module.parameters().Where(p => p.requires_grad).ToList());
+        var schedule = (options.Schedule ?? plan.Schedule ?? ScheduleSpec.None).Create(optimizer);
         if (options.Seed is { } seed) torch.manual_seed(seed);
 
         var history = new List<double>(epochs);
@@ -56,7 +60,7 @@ public static class Trainer
                         var rows = Math.Min(batchSize, data.Count - start);
                         using var scope = torch.NewDisposeScope();
                         var (x, y) = Batch(data, order, start, rows);
-                        optimizer.zero_grad();
+                        optimizer.ZeroGrad();
                         torch.Tensor value;
                         try
                         {
@@ -71,14 +75,18 @@ public static class Trainer
                         // Checked before the update, so the weights stay those of the last good step.
                         if (!double.IsFinite(lossValue))
                             throw new TrainingDivergedException(epoch, step, lossValue);
-                        value.backward();
-                        optimizer.step();
+                        // An L1 penalty, if asked for, is added to what is minimised, not to the loss reported.
+                        var penalty = optimizer.Penalty();
+                        (penalty is null ? value : value + penalty).backward();
+                        optimizer.Step();
+                        schedule.OnBatchEnd();
                         sum += lossValue * rows;
                         seen += rows;
                     }
                 }
                 if (seen == data.Count)
                 {
+                    schedule.OnEpochEnd(sum / seen);
                     history.Add(sum / seen);
                     progress?.Report(new EpochReport(epoch, epochs, sum / seen, clock.Elapsed));
                 }
@@ -114,16 +122,5 @@ public static class Trainer
                 : (data.Inputs.narrow(0, start, rows), targets.narrow(0, start, rows));
         var index = order.narrow(0, start, rows);
         return (data.Inputs.index_select(0, index), targets.index_select(0, index));
-    }
-
-    private static torch.optim.Optimizer CreateOptimizer(string name, CompiledModel module, double learningRate, double momentum)
-    {
-        var parameters = module.parameters().Where(p => p.requires_grad).ToList();
-        return name switch
-        {
-            "sgd" => torch.optim.SGD(parameters, learningRate, momentum),
-            "adam" => torch.optim.Adam(parameters, learningRate),
-            _ => throw new ArgumentException($"unknown optimizer '{name}': expected sgd or adam"),
-        };
     }
 }

@@ -1,4 +1,5 @@
 using Functional.Lang.Checking;
+using Functional.Training.Optimization;
 
 namespace Functional.Training;
 
@@ -12,10 +13,15 @@ public sealed record TrainingPlan
     public required IReadOnlyList<float[]> Targets { get; init; }
     public Loss Loss { get; init; } = Loss.MeanSquaredError;
 
-    /// <summary>"sgd" or "adam".</summary>
-    public string Optimizer { get; init; } = "sgd";
-    public double LearningRate { get; init; } = 0.01;
-    public double Momentum { get; init; }
+    /// <summary>The optimizer and its settings (PyTorch's defaults where unset).</summary>
+    public OptimizerSpec Optimizer { get; init; } = new(OptimizerSpec.Sgd);
+
+    /// <summary>The learning-rate schedule; null keeps the rate constant.</summary>
+    public ScheduleSpec? Schedule { get; init; }
+
+    /// <summary>The learning rate the optimizer starts from.</summary>
+    public double LearningRate => Optimizer.EffectiveLearningRate;
+
     public int Epochs { get; init; } = 1;
 
     /// <summary>Examples per step; null means 32 (Keras's default).</summary>
@@ -26,10 +32,12 @@ public sealed record TrainingPlan
         Inputs = plan.Inputs.Select(x => x.Select(v => (float)v).ToArray()).ToList(),
         Targets = plan.Targets.Select(x => x.Select(v => (float)v).ToArray()).ToList(),
         Loss = plan.Loss,
-        Optimizer = plan.Optimizer.Name,
-        LearningRate = plan.Optimizer.LearningRate,
-        Momentum = plan.Optimizer.Momentum,
+        Optimizer = OptimizerSpec.Parse(plan.Optimizer.Name, Options(plan.Optimizer)),
+        Schedule = plan.Schedule is { } schedule ? ScheduleSpec.Parse(schedule.Value.Name, Options(schedule.Value)) : null,
         Epochs = plan.Epochs,
         BatchSize = plan.Batch is { } batch ? batch.Value : null,
     };
+
+    private static Dictionary<string, string> Options(Configured configured) =>
+        configured.Options.ToDictionary(o => o.Item1, o => o.Item2);
 }

@@ -48,18 +48,43 @@ let private mathFunction name op =
         | VError, _ -> Error []
         | v, at -> Checked.fail at (sprintf "%s needs a tensor or a number, but got %s" name (Value.describe v)))
 
-let private optimizer name defaults =
-    func name [] defaults (fun call ->
-        let number key what =
-            let fallback = defaults |> List.tryFind (fst >> (=) key) |> Option.map snd |> Option.defaultValue (VFloat 0.0)
-            let v, at = optionOr key fallback call
-            Value.asFloat at what v
-        Checked.check {
-            let! lr = number "lr" (name + "'s learning rate (lr)")
-            let! momentum = number "momentum" (name + "'s momentum")
-            if lr <= 0.0 then return! Checked.fail call.Range (sprintf "the learning rate must be positive, but it is %g" lr)
-            else return VOptimizer { Name = name; LearningRate = lr; Momentum = momentum }
-        })
+/// `weightDecay` as the host spells it: `weight_decay`.
+let private snakeCase (name: string) =
+    name |> Seq.collect (fun c -> if System.Char.IsUpper c then [ '_'; System.Char.ToLowerInvariant c ] else [ c ]) |> Seq.toArray |> System.String
+
+/// An optimizer or schedule: a function of named options only; the host checks their ranges.
+let private configured name (options: string list) (make: Configured -> Value) =
+    func name [] (options |> List.map (fun o -> o, VError)) (fun call ->
+        call.Named
+        |> Map.toList
+        |> List.map (fun (option, (v, at)) ->
+            match v with
+            | VInt n -> Ok(snakeCase option, string n)
+            | VFloat f -> Ok(snakeCase option, f.ToString("R", System.Globalization.CultureInfo.InvariantCulture))
+            | VBool b -> Ok(snakeCase option, (if b then "true" else "false"))
+            | VString text -> Ok(snakeCase option, text)
+            | VError -> Error []
+            | other -> Checked.fail at (sprintf "%s's %s must be a number, true/false or a string, but it is %s" name option (Value.describe other)))
+        |> Checked.all
+        |> Result.map (fun options -> make { Name = name; Options = options }))
+
+let private optimizers =
+    let common = [ "lr"; "weightDecay"; "l1"; "clipNorm"; "clipValue" ]
+    [ "sgd", common @ [ "momentum"; "nesterov" ]
+      "rmsprop", common @ [ "momentum"; "alpha"; "eps" ]
+      "adam", common @ [ "beta1"; "beta2"; "eps" ]
+      "adamw", common @ [ "beta1"; "beta2"; "eps" ] ]
+    |> List.map (fun (name, options) -> name, (fun (_: Range) -> configured name options VOptimizer))
+
+let private schedules =
+    let warmup = [ "warmupSteps"; "warmupEpochs"; "warmupStart" ]
+    [ "stepDecay", "step", [ "every"; "gamma" ] @ warmup
+      "exponential", "exponential", [ "gamma" ] @ warmup
+      "cosine", "cosine", [ "epochs"; "minLr" ] @ warmup
+      "plateau", "plateau", [ "factor"; "patience"; "minDelta"; "cooldown"; "minLr"; "mode" ] @ warmup
+      "warmup", "warmup", [ "steps"; "epochs"; "start" ] ]
+    |> List.map (fun (word, name, options) ->
+        word, (fun (_: Range) -> configured word options (fun c -> VSchedule { c with Name = name })))
 
 let private initialiser name positional (make: float list -> Init) =
     func name positional [] (fun call ->
@@ -144,7 +169,7 @@ let table: Map<string, Range -> Value> =
             "mse", constant (VLoss MeanSquaredError)
             "bce", constant (VLoss BinaryCrossEntropy)
             "crossEntropy", constant (VLoss CrossEntropy)
-            "l1", constant (VLoss L1)
-            "sgd", constant (optimizer "sgd" [ "lr", VFloat 0.01; "momentum", VFloat 0.0 ])
-            "adam", constant (optimizer "adam" [ "lr", VFloat 0.001 ]) ]
+            "l1", constant (VLoss L1) ]
+        @ optimizers
+        @ schedules
     )

@@ -156,10 +156,12 @@ type Loss =
     /// `fun y t -> ...`: one number per example, averaged over the batch.
     | Custom of Term
 
-type Optimizer =
+/// An optimizer or a learning-rate schedule as written (`adam (lr = 0.001, weightDecay = 0.01)`): its
+/// name and options, with option names in the host's spelling (`weight_decay`) and values as text.
+/// The host builds and range-checks it.
+type Configured =
     { Name: string
-      LearningRate: float
-      Momentum: float }
+      Options: (string * string) list }
 
 /// A checked `model` declaration.
 type Model =
@@ -179,7 +181,9 @@ type TrainPlan =
       Inputs: float[][]
       Targets: float[][]
       Loss: Loss
-      Optimizer: Optimizer
+      Optimizer: Configured
+      /// The learning-rate schedule, if any.
+      Schedule: Configured option
       Epochs: int
       /// Examples per step; None leaves it to the trainer's default.
       Batch: int option

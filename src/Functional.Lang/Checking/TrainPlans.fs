@@ -51,7 +51,7 @@ let internal lossOf (m: Model) (value: Value) (range: Range) : Checked<Loss> =
     | v -> fail range (sprintf "loss must be mse, bce, crossEntropy, nll, l1 or a function fun y t -> ..., but it is %s" (describe v))
 
 let internal trainPlan (env: Env) (declared: string list) (models: Model list) (t: TrainDecl) : Checked<TrainPlan> =
-    let known = [ "data"; "loss"; "optimizer"; "epochs"; "batch" ]
+    let known = [ "data"; "loss"; "optimizer"; "schedule"; "epochs"; "batch" ]
     let unknownSettings =
         t.Settings
         |> List.filter (fun s -> not (List.contains s.Name.Name known))
@@ -111,17 +111,25 @@ let internal trainPlan (env: Env) (declared: string list) (models: Model list) (
                 let! inputs, targets =
                     valueOf "data" (fun v r -> examples v r) (fun () -> fail t.Range (sprintf "train %s needs its data: data = [ input => target; ... ]" m.Name))
                 let! loss = valueOf "loss" (lossOf m) (fun () -> Ok MeanSquaredError)
-                let optimizerOf v r =
-                    match v with
-                    | VOptimizer o -> Ok o
-                    | VFunction f when f.Positional.IsEmpty ->
-                        // `optimizer = sgd` means sgd with its defaults.
-                        f.Invoke { Args = []; Named = Map.empty; Range = r; Scope = None }
-                        |> Result.bind (function VOptimizer o -> Ok o | v -> fail r (sprintf "optimizer must be sgd or adam, but it is %s" (describe v)))
-                    | VError -> Error []
-                    | v -> fail r (sprintf "optimizer must be sgd or adam, but it is %s" (describe v))
+                /// An optimizer or schedule, bare (`adam`: its defaults) or with options.
+                let configuredOf what (pick: Value -> Configured option) (names: string) v r =
+                    let invoked =
+                        match v with
+                        | VFunction f when f.Positional.IsEmpty -> f.Invoke { Args = []; Named = Map.empty; Range = r; Scope = None }
+                        | v -> Ok v
+                    invoked
+                    |> Result.bind (fun v ->
+                        match pick v, v with
+                        | Some c, _ -> Ok c
+                        | None, VError -> Error []
+                        | None, _ -> fail r (sprintf "%s must be %s, but it is %s" what names (describe v)))
                 let! optimizer =
-                    valueOf "optimizer" optimizerOf (fun () -> Ok { Name = "sgd"; LearningRate = 0.01; Momentum = 0.0 })
+                    valueOf "optimizer" (configuredOf "optimizer" (function VOptimizer o -> Some o | _ -> None) "sgd, rmsprop, adam or adamw") (fun () -> Ok { Name = "sgd"; Options = [] })
+                let! schedule =
+                    valueOf
+                        "schedule"
+                        (fun v r -> configuredOf "schedule" (function VSchedule s -> Some s | _ -> None) "stepDecay, exponential, cosine, plateau or warmup" v r |> Result.map Some)
+                        (fun () -> Ok None)
                 let! epochs =
                     valueOf "epochs" (fun v r -> asInt r "epochs" v |> Result.bind (fun n -> if n > 0 then Ok n else fail r (sprintf "epochs must be positive, but it is %d" n))) (fun () -> Ok 1)
                 let! batch =
@@ -132,6 +140,7 @@ let internal trainPlan (env: Env) (declared: string list) (models: Model list) (
                       Targets = targets
                       Loss = loss
                       Optimizer = optimizer
+                      Schedule = schedule
                       Epochs = epochs
                       Batch = batch
                       Range = t.Range }

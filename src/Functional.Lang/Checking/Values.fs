@@ -18,7 +18,8 @@ type Value =
     | VFunction of Function
     | VInit of Init
     | VLoss of Loss
-    | VOptimizer of Optimizer
+    | VOptimizer of Configured
+    | VSchedule of Configured
     /// Stands in for a value whose definition had an error (already reported): no cascading errors.
     | VError
 
@@ -76,6 +77,7 @@ module Value =
         | VInit _ -> "an initialiser"
         | VLoss _ -> "a loss"
         | VOptimizer o -> sprintf "the optimizer %s" o.Name
+        | VSchedule s -> sprintf "the schedule %s" s.Name
         | VError -> "an erroneous value"
 
     let asInt range what value : Checked<int> =

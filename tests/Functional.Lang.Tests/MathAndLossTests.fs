@@ -103,6 +103,16 @@ let tests =
             expectClose (torch.nn.functional.cross_entropy(y.reshape(-1L, 5L), classes)) (ce.Compute(y, t)) "over every position's classes"
         }
 
+        test "nll and crossEntropy take class indices too, as data sets give them" {
+            use nll = Losses.compile float64 (lossOf (program "nll"))
+            use ce = Losses.compile float64 (lossOf (program "crossEntropy"))
+            use y = randomInput [ 5L; 4L ]
+            use logp = torch.nn.functional.log_softmax(y, -1L)
+            use classes = torch.tensor([| 0L; 3L; 1L; 2L; 3L |])
+            expectClose (torch.nn.functional.nll_loss(logp, classes)) (nll.Compute(logp, classes)) "nll"
+            expectClose (torch.nn.functional.cross_entropy(y, classes)) (ce.Compute(y, classes)) "crossEntropy"
+        }
+
         test "nll and crossEntropy with one-hot targets equal PyTorch's with class indices" {
             use nll = Losses.compile float64 (lossOf (program "nll"))
             use ce = Losses.compile float64 (lossOf (program "crossEntropy"))

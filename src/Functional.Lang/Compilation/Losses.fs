@@ -27,6 +27,10 @@ module Losses =
         | L1 -> "l1"
         | Custom _ -> "fun"
 
+    /// Class-index targets (integers), as IDX labels are, rather than one-hot rows.
+    let private isIndices (target: torch.Tensor) =
+        target.dtype = torch.ScalarType.Int64 || target.dtype = torch.ScalarType.Int32
+
     let compile (placement: Placement) (loss: Loss) : LossFunction =
         let constants = ResizeArray<torch.Tensor>()
         let compute: torch.Tensor -> torch.Tensor -> torch.Tensor =
@@ -34,13 +38,20 @@ module Losses =
             | MeanSquaredError -> fun output target -> torch.nn.functional.mse_loss(output, target)
             | BinaryCrossEntropy -> fun output target -> torch.nn.functional.binary_cross_entropy(output, target)
             // The classes are the last axis (PyTorch's cross_entropy takes axis 1): flatten the others.
+            // Targets are class indices (int64, one per position) or one-hot/probabilities (the output's shape).
             | CrossEntropy ->
                 fun output target ->
                     let classes = output.shape[output.shape.Length - 1]
-                    torch.nn.functional.cross_entropy(output.reshape(-1L, classes), target.reshape(-1L, classes))
+                    if isIndices target then torch.nn.functional.cross_entropy(output.reshape(-1L, classes), target.reshape(-1L))
+                    else torch.nn.functional.cross_entropy(output.reshape(-1L, classes), target.reshape(-1L, classes))
             | L1 -> fun output target -> torch.nn.functional.l1_loss(output, target)
             // With one-hot or probability targets this is PyTorch's nll_loss of the same classes.
-            | NegativeLogLikelihood -> fun output target -> (output * target).sum(-1L).neg().mean()
+            | NegativeLogLikelihood ->
+                fun output target ->
+                    if isIndices target then
+                        let classes = output.shape[output.shape.Length - 1]
+                        torch.nn.functional.nll_loss(output.reshape(-1L, classes), target.reshape(-1L))
+                    else (output * target).sum(-1L).neg().mean()
             | Custom term ->
                 // Only weightless layers (activations) can appear in a loss: each is made once, here.
                 let layers = Dictionary<Node, torch.nn.Module<torch.Tensor, torch.Tensor>>(HashIdentity.Reference)

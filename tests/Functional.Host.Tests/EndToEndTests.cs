@@ -80,6 +80,19 @@ public sealed class EndToEndTests : IDisposable
     }
 
     [Fact]
+    public void Fnn_train_takes_an_optimizer_and_a_schedule_and_explains_bad_ones()
+    {
+        var ok = Processes.Fnn("train", "examples/xor/xor.fnn", "--model", "Xor", "--epochs", "5",
+            "--optimizer", "adamw(lr=0.01, weight_decay=0.05)", "--schedule", "cosine(epochs=5)");
+        Assert.True(ok.ExitCode == 0, ok.Error);
+        Assert.Contains("5 epochs, batch 1, adamw (lr = 0.01)", ok.Output);
+
+        var bad = Processes.Fnn("train", "examples/xor/xor.fnn", "--model", "Xor", "--optimizer", "adam(momentum=0.9)");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("error: unknown option 'momentum' for adam: valid options are lr,", bad.Error);
+    }
+
+    [Fact]
     public void Fnn_predict_explains_bad_input_and_missing_weights()
     {
         var notANumber = Processes.Fnn("predict", "examples/xor/xor.fnn", "--weights", directory, "--input", "0,x");

@@ -115,6 +115,45 @@ public sealed class Network : IDisposable
         Task.Factory.StartNew(() => Train(plan, options, progress, cancellation), cancellation,
             TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
+    /// <summary>
+    /// Trains on <paramref name="train"/> on the calling thread for <see cref="FitOptions.Epochs"/> epochs, validating
+    /// on <paramref name="validation"/> (or on a <see cref="FitOptions.ValidationSplit"/> of the training data) after
+    /// each. Cancelling stops after the current step, weights intact; a NaN or infinite loss throws
+    /// <see cref="TrainingDivergedException"/>. The datasets are not disposed.
+    /// </summary>
+    public FitResult Fit(IDataset train, IDataset? validation, FitOptions options,
+        IProgress<EpochReport>? progress = null, CancellationToken cancellation = default)
+    {
+        lock (gate)
+        {
+            ThrowIfDisposed();
+            return Fitter.Run(Module, train, validation, options, progress, cancellation);
+        }
+    }
+
+    /// <summary><see cref="Fit"/> on a dedicated thread (TorchSharp's dispose scopes are per thread).</summary>
+    public Task<FitResult> FitAsync(IDataset train, IDataset? validation, FitOptions options,
+        IProgress<EpochReport>? progress = null, CancellationToken cancellation = default) =>
+        Task.Factory.StartNew(() => Fit(train, validation, options, progress, cancellation), CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    /// <summary>
+    /// The mean <paramref name="loss"/> and <paramref name="metrics"/> over every example of <paramref name="data"/>,
+    /// with the current weights, in eval mode and batches of <paramref name="batchSize"/> (batch values weighted by size).
+    /// </summary>
+    public Training.Evaluation Evaluate(IDataset data, Loss loss, IEnumerable<Metric>? metrics = null, int batchSize = Trainer.DefaultBatchSize)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(loss);
+        var list = metrics?.ToList() ?? [];
+        lock (gate)
+        {
+            ThrowIfDisposed();
+            using var compiled = Losses.compile(Module.Placement, loss);
+            return Fitter.Evaluate(Module, data, new BatchFeed(Module, data), compiled, list, batchSize);
+        }
+    }
+
     /// <summary>Writes weights.safetensors and model.json to <paramref name="directory"/> (created if needed).</summary>
     public void Save(string directory, TrainingSummary? training = null)
     {

@@ -45,6 +45,7 @@ public static class Trainer
             {
                 double sum = 0;
                 var seen = 0;
+                var epochRate = optimizer.LearningRate;
                 using (var epochScope = torch.NewDisposeScope())
                 {
                     var order = options.Shuffle && data.Count > batchSize
@@ -88,7 +89,7 @@ public static class Trainer
                 {
                     schedule.OnEpochEnd(sum / seen);
                     history.Add(sum / seen);
-                    progress?.Report(new EpochReport(epoch, epochs, sum / seen, clock.Elapsed));
+                    progress?.Report(new EpochReport(epoch, epochs, sum / seen, clock.Elapsed) { LearningRate = epochRate });
                 }
             }
         }
@@ -103,7 +104,7 @@ public static class Trainer
     /// Batch normalisation computes statistics over the batch, which one example cannot give (PyTorch
     /// refuses; libtorch through TorchSharp silently gives NaN): refuse before training starts.
     /// </summary>
-    private static void RequireBatchesForBatchNorm(CompiledModel module, int count, int batchSize)
+    internal static void RequireBatchesForBatchNorm(CompiledModel module, int count, int batchSize)
     {
         var hasBatchNorm = module.Layers.Any(l => l.Item1.Op.IsBatchNorm);
         if (!hasBatchNorm) return;

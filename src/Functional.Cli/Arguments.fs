@@ -37,6 +37,14 @@ type TrainArgs =
     | Batch of size: int
     | Optimizer of optimizer: string
     | Schedule of schedule: string
+    | Data of path: string
+    | Labels of path: string
+    | Valid of path: string
+    | Valid_Labels of path: string
+    | Valid_Split of fraction: float
+    | Normalize of normalization: string
+    | Patience of epochs: int
+    | History of path: string
     | Seed of seed: int64
     | Out of directory: string
     | Device of device: string
@@ -53,6 +61,14 @@ type TrainArgs =
             | Batch _ -> "override the number of examples per step."
             | Optimizer _ -> "replace the optimizer: sgd, rmsprop, adam or adamw, with options, e.g. \"adamw(lr=0.001, weight_decay=0.05)\"."
             | Schedule _ -> "replace the learning-rate schedule, e.g. \"cosine(epochs=20, warmup_epochs=1)\" or \"step(every=10, gamma=0.1)\"."
+            | Data _ -> "train on this file instead of the train block's data: IDX images (MNIST layout, .gz or not; labels found beside them) or CSV (last column the label)."
+            | Labels _ -> "the IDX labels file of --data, when not beside the images by the MNIST naming."
+            | Valid _ -> "validate on this file after each epoch (same formats as --data)."
+            | Valid_Labels _ -> "the IDX labels file of --valid."
+            | Valid_Split _ -> "without --valid, hold out this fraction of --data for validation (seeded)."
+            | Normalize _ -> "none (default), scale (divide by 255), scale:X, or standardize (mean and deviation of --data)."
+            | Patience _ -> "stop when the validation loss (or, without validation, the loss) has not improved for this many epochs, and keep the best weights."
+            | History _ -> "write each epoch's loss and metrics to this file (JSON lines, or CSV when it ends in .csv)."
             | Seed _ -> "seed for the initial weights and shuffling (default 1)."
             | Out _ -> "write weights.safetensors and model.json here (one sub-folder per model when several are trained)."
             | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."
@@ -71,10 +87,29 @@ type PredictArgs =
             | Input _ -> "one example's values, separated by commas (\"0,1\"); repeat for several examples."
             | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."
 
+type EvalArgs =
+    | [<MainCommand; ExactlyOnce>] File of path: string
+    | [<Mandatory>] Weights of directory: string
+    | [<Mandatory>] Data of path: string
+    | Labels of path: string
+    | Normalize of normalization: string
+    | Device of device: string
+
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | File _ -> "the .fnn file the weights were trained from."
+            | Weights _ -> "a checkpoint folder written by 'fnn train --out'."
+            | Data _ -> "the examples to evaluate on: IDX images (labels beside them) or CSV."
+            | Labels _ -> "the IDX labels file, when not beside the images by the MNIST naming."
+            | Normalize _ -> "as in fnn train: none, scale, scale:X or standardize (this data's own mean and deviation)."
+            | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."
+
 type FnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Check of ParseResults<CheckArgs>
     | [<CliPrefix(CliPrefix.None)>] Summary of ParseResults<SummaryArgs>
     | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<TrainArgs>
+    | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<EvalArgs>
     | [<CliPrefix(CliPrefix.None)>] Predict of ParseResults<PredictArgs>
     | Version
 
@@ -84,5 +119,6 @@ type FnnArgs =
             | Check _ -> "check a .fnn file: syntax, names and shapes (exit code 1 on errors)."
             | Summary _ -> "list each model's layers, output shapes and parameter counts."
             | Train _ -> "train the models of a .fnn file as its train blocks say."
+            | Eval _ -> "evaluate a trained network on a data file: its loss and, for classifiers, accuracy."
             | Predict _ -> "run a trained network on inputs."
             | Version -> "print the version."

@@ -37,6 +37,7 @@ let private guarded (command: unit -> int) =
     | :? System.Runtime.InteropServices.ExternalException as e ->
         // Last resort: libtorch refused something; its first line says why.
         error (sprintf "error: libtorch: %s" (e.Message.Split('\n').[0]))
+        if Environment.GetEnvironmentVariable "FNN_TRACE" = "1" then error (string e)
         Exit.failed
     | Functional.Engine.EngineUnavailable message ->
         error (sprintf "error: %s" message)
@@ -50,6 +51,7 @@ let main argv =
         | Check args -> guarded (fun () -> Commands.Check.run args)
         | Summary args -> guarded (fun () -> Commands.Summary.run args)
         | Train args -> guarded (fun () -> Commands.Train.run args)
+        | Eval args -> guarded (fun () -> Commands.Eval.run args)
         | Predict args -> guarded (fun () -> Commands.Predict.run args)
         | Version ->
             printfn "fnn %s" (typeof<FnnFile>.Assembly.GetName().Version.ToString(3))

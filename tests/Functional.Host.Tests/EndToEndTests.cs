@@ -92,6 +92,55 @@ public sealed class EndToEndTests : IDisposable
         Assert.Contains("error: unknown option 'momentum' for adam: valid options are lr,", bad.Error);
     }
 
+    /// <summary>Writes MNIST-layout IDX files (gzipped) of 2x2 images: bright ones are class 1, dark ones 0.</summary>
+    private string WriteIdx(string prefix, int count, int seed)
+    {
+        var random = new Random(seed);
+        var images = new List<byte>();
+        var labels = new List<byte>();
+        for (var i = 0; i < count; i++)
+        {
+            var bright = i % 2 == 1;
+            for (var p = 0; p < 4; p++) images.Add((byte)(bright ? 180 + random.Next(70) : random.Next(70)));
+            labels.Add((byte)(bright ? 1 : 0));
+        }
+        static byte[] BigEndian(int v) => [(byte)(v >> 24), (byte)(v >> 16), (byte)(v >> 8), (byte)v];
+        void Write(string name, IEnumerable<byte> header, List<byte> body)
+        {
+            using var file = File.Create(Path.Combine(directory, name));
+            using var gzip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Fastest);
+            gzip.Write([.. header, .. body]);
+        }
+        Write($"{prefix}-images-idx3-ubyte.gz", [.. BigEndian(0x803), .. BigEndian(count), .. BigEndian(2), .. BigEndian(2)], images);
+        Write($"{prefix}-labels-idx1-ubyte.gz", [.. BigEndian(0x801), .. BigEndian(count)], labels);
+        return Path.Combine(directory, $"{prefix}-images-idx3-ubyte.gz");
+    }
+
+    [Fact]
+    public void Fnn_train_on_idx_files_validates_and_fnn_eval_reports_loss_and_accuracy()
+    {
+        var train = WriteIdx("train", 64, 1);
+        var test = WriteIdx("t10k", 32, 2);
+        var source = Path.Combine(directory, "tiny.fnn");
+        File.WriteAllText(source, "model Tiny : [4] -> [2] =\n    dense 2\n\ntrain Tiny with\n    loss = crossEntropy\n    optimizer = adam (lr = 0.1)\n    epochs = 20\n    batch = 8\n");
+        var weights = Path.Combine(directory, "weights");
+
+        var trained = Processes.Fnn("train", source, "--data", train, "--valid", test, "--normalize", "scale", "--out", weights);
+        Assert.True(trained.ExitCode == 0, trained.Error + trained.Output);
+        Assert.Contains("(64 examples, validating on 32)", trained.Output);
+        Assert.Contains("val_accuracy", trained.Output);
+
+        var evaluated = Processes.Fnn("eval", source, "--weights", weights, "--data", test, "--normalize", "scale");
+        Assert.True(evaluated.ExitCode == 0, evaluated.Error);
+        var lines = evaluated.Output.TrimEnd().Split('\n');
+        Assert.StartsWith("loss: ", lines[^2]);
+        Assert.Equal("accuracy: 1", lines[^1]);
+
+        var noData = Processes.Fnn("train", source);
+        Assert.Equal(1, noData.ExitCode);
+        Assert.Contains("train Tiny has no data: give it data = [ input => target; ... ] in its train block, or a file with --data", noData.Error);
+    }
+
     [Fact]
     public void Fnn_predict_explains_bad_input_and_missing_weights()
     {

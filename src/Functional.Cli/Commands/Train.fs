@@ -20,7 +20,80 @@ let private progress (epochs: int) =
             if r.Epoch % every = 0 || r.Epoch = 1 || r.Epoch = r.Epochs then
                 printfn "  epoch %*d/%d  loss %s" (string r.Epochs).Length r.Epoch r.Epochs (number r.Loss) }
 
+/// One line per epoch, with the metrics and the speed.
+let private epochLines =
+    { new IProgress<EpochReport> with
+        member _.Report r =
+            let metrics =
+                r.Metrics
+                |> Seq.map (fun kv -> sprintf "  %s %s" kv.Key (number kv.Value))
+                |> String.concat ""
+            printfn "  epoch %*d/%d  loss %s%s  lr %s  %.0f examples/s" (string r.Epochs).Length r.Epoch r.Epochs (number r.Loss) metrics (number r.LearningRate) r.ExamplesPerSecond }
+
+/// Training on data files (--data, --valid) through Network.Fit.
+let private trainOnData (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: CancellationToken) (outDir: string option) (name: string) (dataPath: string) =
+    let seed = args.GetResult(TrainArgs.Seed, defaultValue = 1L)
+    let device = args.TryGetResult TrainArgs.Device |> Option.map ComputeDevice.Parse |> Option.defaultValue ComputeDevice.Cpu
+    let plan = file.TrainingPlan name
+    use raw = Functional.Cli.DataFiles.openData dataPath (args.TryGetResult TrainArgs.Labels)
+    let normalization = Functional.Cli.DataFiles.normalization (args.TryGetResult TrainArgs.Normalize) raw
+    let train = Functional.Data.DatasetExtensions.Normalize(raw, normalization)
+    use rawValid =
+        match args.TryGetResult TrainArgs.Valid with
+        | Some v -> Functional.Cli.DataFiles.openData v (args.TryGetResult TrainArgs.Valid_Labels)
+        | None -> null
+    let valid = if isNull rawValid then null else Functional.Data.DatasetExtensions.Normalize(rawValid, normalization)
+    let classes = train.TargetKind = Functional.Data.TargetKind.ClassIndex
+    let optimizer =
+        match args.TryGetResult TrainArgs.Optimizer with
+        | Some text -> OptimizerSpec.Parse text
+        | None -> plan.Optimizer
+    let optimizer =
+        match args.TryGetResult TrainArgs.Lr with
+        | Some lr -> optimizer.WithLearningRate lr
+        | None -> optimizer
+    let hasValidation = not (isNull valid) || args.Contains TrainArgs.Valid_Split
+    let options =
+        FitOptions(
+            Loss = plan.Loss,
+            Epochs = args.GetResult(TrainArgs.Epochs, defaultValue = plan.Epochs),
+            BatchSize = args.GetResult(TrainArgs.Batch, defaultValue = plan.BatchSize.GetValueOrDefault Trainer.DefaultBatchSize),
+            Seed = Nullable(int seed),
+            Optimizer = optimizer,
+            Schedule = (match args.TryGetResult TrainArgs.Schedule with Some t -> ScheduleSpec.Parse t | None -> plan.Schedule),
+            ValidationSplit = args.GetResult(TrainArgs.Valid_Split, defaultValue = 0.0),
+            Metrics = (if classes then [| Metric.Accuracy |] else [||]),
+            EarlyStopping =
+                (match args.TryGetResult TrainArgs.Patience with
+                 | Some p -> EarlyStopping(Monitor = (if hasValidation then "val_loss" else "loss"), Patience = p, RestoreBestWeights = true)
+                 | None -> null),
+            HistoryPath = Option.toObj (args.TryGetResult TrainArgs.History)
+        )
+    use network = file.Compile(name, NetworkOptions(Seed = Nullable seed, Device = device))
+    printfn "Training %s %O -> %O (%d parameters) on %O with %s (%d examples%s): %d epochs, batch %d, %s (lr = %s), loss %s, seed %d"
+        name network.Model.Input network.Model.Output network.ParameterCount device dataPath train.Count
+        (if isNull valid then "" else sprintf ", validating on %d" valid.Count)
+        options.Epochs options.BatchSize optimizer.Name (number optimizer.EffectiveLearningRate) (Losses.name plan.Loss) seed
+    let result = network.Fit(train, valid, options, epochLines, cancel)
+    if result.Cancelled then printfn "  cancelled after %d epochs" result.EpochsRun
+    if result.StoppedEarly then printfn "  stopped early: no improvement for %d epochs; the weights are those of epoch %d" options.EarlyStopping.Patience result.BestEpoch.Value
+    printfn "  trained in %.1f s" result.Elapsed.TotalSeconds
+    if not (isNull valid) then
+        let e = network.Evaluate(valid, plan.Loss, options.Metrics)
+        printfn "  validation: loss %s%s" (number e.Loss) (e.Metrics |> Seq.map (fun kv -> sprintf ", %s %s" kv.Key (number kv.Value)) |> String.concat "")
+    match outDir with
+    | Some dir ->
+        let summary = TrainingSummary(Nullable seed, result.EpochsRun, optimizer.Name, optimizer.EffectiveLearningRate, Losses.name plan.Loss, result.FinalLoss)
+        network.Save(dir, summary)
+        printfn "  saved %s and %s in %s" Functional.Checkpoints.Checkpoint.WeightsFile Functional.Checkpoints.Checkpoint.MetadataFile dir
+    | None -> ()
+
 let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: CancellationToken) (outDir: string option) (name: string) =
+  match args.TryGetResult TrainArgs.Data with
+  | Some dataPath -> trainOnData file args cancel outDir name dataPath
+  | None ->
+    if (file.TrainingPlan name).Inputs.Count = 0 then
+        raise (ArgumentException(sprintf "train %s has no data: give it data = [ input => target; ... ] in its train block, or a file with --data" name))
     let seed = args.GetResult(TrainArgs.Seed, defaultValue = 1L)
     let device = args.TryGetResult TrainArgs.Device |> Option.map ComputeDevice.Parse |> Option.defaultValue ComputeDevice.Cpu
     let plan = file.TrainingPlan name

@@ -109,7 +109,8 @@ let internal trainPlan (env: Env) (declared: string list) (models: Model list) (
         let results =
             check {
                 let! inputs, targets =
-                    valueOf "data" (fun v r -> examples v r) (fun () -> fail t.Range (sprintf "train %s needs its data: data = [ input => target; ... ]" m.Name))
+                    // Without `data` the examples come from elsewhere (`fnn train --data FILE`, a C# data set).
+                    valueOf "data" (fun v r -> examples v r) (fun () -> Ok([||], [||]))
                 let! loss = valueOf "loss" (lossOf m) (fun () -> Ok MeanSquaredError)
                 /// An optimizer or schedule, bare (`adam`: its defaults) or with options.
                 let configuredOf what (pick: Value -> Configured option) (names: string) v r =

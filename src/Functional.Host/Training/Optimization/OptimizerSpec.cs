@@ -53,6 +53,9 @@ public sealed record OptimizerSpec(string Name)
     /// <summary>Clamp every gradient element to [-value, value] before each step (after <see cref="ClipNorm"/>).</summary>
     public double? ClipValue { get; init; }
 
+    /// <summary>The same optimizer with another learning rate (for callers without C#'s <c>with</c>).</summary>
+    public OptimizerSpec WithLearningRate(double rate) => this with { LearningRate = rate };
+
     public double EffectiveLearningRate => LearningRate ?? (Name is Adam or AdamW ? 1e-3 : 1e-2);
     public double EffectiveWeightDecay => WeightDecay ?? (Name == AdamW ? 0.01 : 0.0);
     internal double EffectiveMomentum => Momentum ?? 0.0;

@@ -44,8 +44,6 @@ internal static class Fitter
 
         using var loss = Losses.compile(module.Placement, options.Loss);
         using var optimizer = spec.Create(module.parameters().Where(p => p.requires_grad).ToList());
-        // Reading data sets allocates much managed memory per step: see TrainingOptimizer.Step.
-        optimizer.HoldCollectionsDuringStep = true;
         var schedule = (options.Schedule ?? ScheduleSpec.None).Create(optimizer);
         using var history = options.HistoryPath is { } path ? new HistoryWriter(path) : null;
         using var best = options.EarlyStopping is { RestoreBestWeights: true } ? new WeightSnapshot() : null;

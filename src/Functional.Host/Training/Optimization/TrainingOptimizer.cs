@@ -63,32 +63,12 @@ public sealed class TrainingOptimizer : IDisposable
     public void Step()
     {
         ClipGradients();
-        // TorchSharp's optimisers pass Scalars made from doubles to libtorch without keeping them alive,
-        // so a garbage collection during step() can finalise one while libtorch reads it ("Expected false
-        // to be true ... toFloat", seen intermittently when training on data files, which allocate a lot;
-        // dotnet/TorchSharp#1496). When asked, no collection may start while the step runs; this keeps
-        // about 40 MB more memory committed, so it is not the default. The real fix is an update step
-        // of our own that keeps its Scalars alive.
-        var noCollection = HoldCollectionsDuringStep && GC.TryStartNoGCRegion(StepAllocationBudget);
-        try
-        {
-            using var result = _inner.step();
-        }
-        finally
-        {
-            if (noCollection && System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.NoGCRegion)
-                GC.EndNoGCRegion();
-        }
+        // Known problem: TorchSharp 0.107's optimisers hand libtorch Scalars made from doubles without
+        // keeping them alive (dotnet/TorchSharp#1496); training on data files, which allocates a lot, has
+        // failed intermittently here with "Expected false to be true ... toFloat". The fix is an update
+        // step of our own that owns its Scalars.
+        using var result = _inner.step();
     }
-
-    /// <summary>
-    /// Hold off garbage collections during <see cref="Step"/> (see there why): for training that allocates
-    /// much managed memory per step, as reading data files does.
-    /// </summary>
-    public bool HoldCollectionsDuringStep { get; set; }
-
-    /// <summary>More than one step allocates in managed memory (a few Scalar and Tensor wrappers per parameter).</summary>
-    private const long StepAllocationBudget = 1024 * 1024;
 
     /// <summary>
     /// The L1 penalty <c>λ * Σ|w|</c> over <paramref name="weights"/>, as a scalar tensor (in the current

@@ -74,7 +74,8 @@ let private trainOnData (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel:
         name network.Model.Input network.Model.Output network.ParameterCount device dataPath train.Count
         (if isNull valid then "" else sprintf ", validating on %d" valid.Count)
         options.Epochs options.BatchSize optimizer.Name (number optimizer.EffectiveLearningRate) (Losses.name plan.Loss) seed
-    let result = network.Fit(train, valid, options, epochLines, cancel)
+    let result = Functional.Cli.LiveProgress.run options (fun options progress -> network.Fit(train, valid, options, progress, cancel)) epochLines
+    Functional.Cli.LiveProgress.table result
     if result.Cancelled then printfn "  cancelled after %d epochs" result.EpochsRun
     if result.StoppedEarly then printfn "  stopped early: no improvement for %d epochs; the weights are those of epoch %d" options.EarlyStopping.Patience result.BestEpoch.Value
     printfn "  trained in %.1f s" result.Elapsed.TotalSeconds

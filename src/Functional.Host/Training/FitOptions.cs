@@ -43,4 +43,7 @@ public sealed record FitOptions
 
     /// <summary>Told after every training step (on the training thread).</summary>
     public IProgress<BatchReport>? BatchProgress { get; init; }
+
+    /// <summary>The same options reporting batches to <paramref name="progress"/> (for callers without C#'s <c>with</c>).</summary>
+    public FitOptions WithBatchProgress(IProgress<BatchReport>? progress) => this with { BatchProgress = progress };
 }

@@ -1,0 +1,50 @@
+/// Progress of a training run on a terminal: a live bar with the loss, speed and time left while the
+/// epochs run, and a table of every epoch at the end. Without a terminal (a pipe, CI), one line an epoch.
+module Functional.Cli.LiveProgress
+
+open System
+open Spectre.Console
+open Functional.Training
+open Functional.Cli.Output
+
+/// Runs `fit` with the options' batch progress feeding a live bar when the console is interactive;
+/// otherwise with `lines` reporting each epoch.
+let run (options: FitOptions) (fit: FitOptions -> IProgress<EpochReport> -> FitResult) (lines: IProgress<EpochReport>) : FitResult =
+    if not AnsiConsole.Profile.Capabilities.Interactive then fit options lines
+    else
+        AnsiConsole
+            .Progress()
+            .AutoClear(false)
+            .Columns(TaskDescriptionColumn(), ProgressBarColumn(), PercentageColumn(), RemainingTimeColumn(), SpinnerColumn())
+            .Start(fun context ->
+                let bar = context.AddTask("starting", maxValue = float options.Epochs)
+                let batches =
+                    { new IProgress<BatchReport> with
+                        member _.Report b =
+                            bar.Description <- Markup.Escape(sprintf "epoch %d/%d  batch %d/%d  loss %s" b.Epoch options.Epochs b.Batch b.Batches (number b.Loss))
+                            bar.Value <- float (b.Epoch - 1) + float b.Batch / float (max 1 b.Batches) }
+                let epochs =
+                    { new IProgress<EpochReport> with
+                        member _.Report r =
+                            bar.Value <- float r.Epoch
+                            context.Refresh() }
+                fit (options.WithBatchProgress batches) epochs)
+
+/// Every epoch's loss, metrics, rate and speed, as a table.
+let table (result: FitResult) =
+    if result.Epochs.Count > 0 then
+        let names = result.Epochs[0].Metrics.Keys |> List.ofSeq
+        let t = Table().Border(TableBorder.Simple)
+        t.AddColumn(TableColumn("epoch").RightAligned()) |> ignore
+        t.AddColumn(TableColumn("loss").RightAligned()) |> ignore
+        for n in names do
+            t.AddColumn(TableColumn(Markup.Escape n).RightAligned()) |> ignore
+        t.AddColumn(TableColumn("lr").RightAligned()) |> ignore
+        t.AddColumn(TableColumn("examples/s").RightAligned()) |> ignore
+        for r in result.Epochs do
+            let cells =
+                [ string r.Epoch; number r.Loss ]
+                @ (names |> List.map (fun n -> match r.Metrics.TryGetValue n with | true, v -> number v | _ -> ""))
+                @ [ number r.LearningRate; sprintf "%.0f" r.ExamplesPerSecond ]
+            t.AddRow(cells |> Array.ofList) |> ignore
+        AnsiConsole.Write t

@@ -45,6 +45,7 @@ type TrainArgs =
     | Normalize of normalization: string
     | Patience of epochs: int
     | History of path: string
+    | Resume of directory: string
     | Seed of seed: int64
     | Out of directory: string
     | Device of device: string
@@ -69,8 +70,9 @@ type TrainArgs =
             | Normalize _ -> "none (default), scale (divide by 255), scale:X, or standardize (mean and deviation of --data)."
             | Patience _ -> "stop when the validation loss (or, without validation, the loss) has not improved for this many epochs, and keep the best weights."
             | History _ -> "write each epoch's loss and metrics to this file (JSON lines, or CSV when it ends in .csv)."
+            | Resume _ -> "continue the run whose checkpoint folder this is (written by --out with --data), exactly where it stopped; --epochs is the total."
             | Seed _ -> "seed for the initial weights and shuffling (default 1)."
-            | Out _ -> "write weights.safetensors and model.json here (one sub-folder per model when several are trained)."
+            | Out _ -> "write weights.safetensors and model.json here (one sub-folder per model when several are trained); with --data, after every epoch, with what --resume needs."
             | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."
 
 type PredictArgs =

@@ -53,6 +53,50 @@ public class FitTests
     };
 
     [Fact]
+    public void A_run_resumed_from_its_checkpoint_reaches_exactly_the_weights_of_an_uninterrupted_run()
+    {
+        // Dropout (the random generator), adamw's moments and a cosine schedule all have to continue exactly.
+        const string source = "model Drop : [2] -> [3] =\n    dense 16 >> relu >> dropout 0.3 >> dense 3\n";
+        var folder = Directory.CreateTempSubdirectory("functional-resume-").FullName;
+        try
+        {
+            using var data = Clusters(60, 5);
+            using var valid = Clusters(15, 6);
+            FitOptions Options(int epochs) => new()
+            {
+                Loss = Loss.CrossEntropy,
+                Epochs = epochs,
+                BatchSize = 8,
+                Seed = 3,
+                Optimizer = OptimizerSpec.Parse("adamw(lr=0.01)"),
+                Schedule = ScheduleSpec.Parse("cosine(epochs=4)"),
+                Metrics = [Metric.Accuracy],
+            };
+
+            using var whole = Compile(source, 3);
+            var uninterrupted = whole.Fit(data, valid, Options(4));
+
+            var checkpoint = Path.Combine(folder, "run");
+            using (var first = Compile(source, 3))
+                first.Fit(data, valid, Options(2) with { CheckpointDirectory = checkpoint });
+            Assert.True(File.Exists(Path.Combine(checkpoint, "training.json")));
+            Assert.False(Directory.Exists(checkpoint + ".next") || Directory.Exists(checkpoint + ".previous"));
+
+            using var resumed = Compile(source, 99); // other first weights: the checkpoint's replace them
+            var continued = resumed.Fit(data, valid, Options(4) with { ResumeFrom = checkpoint, CheckpointDirectory = checkpoint });
+
+            Assert.Equal(uninterrupted.Epochs.Select(e => e.Loss), continued.Epochs.Select(e => e.Loss));
+            var expected = whole.Module.state_dict();
+            foreach (var (name, tensor) in resumed.Module.state_dict())
+                Assert.True(torch.allclose(tensor, expected[name], 0, 0), $"{name} differs after resuming");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_separable_three_class_problem_trains_with_adam_and_writes_one_json_line_per_epoch()
     {
         using var train = Clusters(120, 1);

@@ -67,7 +67,9 @@ let private trainOnData (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel:
                 (match args.TryGetResult TrainArgs.Patience with
                  | Some p -> EarlyStopping(Monitor = (if hasValidation then "val_loss" else "loss"), Patience = p, RestoreBestWeights = true)
                  | None -> null),
-            HistoryPath = Option.toObj (args.TryGetResult TrainArgs.History)
+            HistoryPath = Option.toObj (args.TryGetResult TrainArgs.History),
+            CheckpointDirectory = Option.toObj outDir,
+            ResumeFrom = Option.toObj (args.TryGetResult TrainArgs.Resume)
         )
     use network = file.Compile(name, NetworkOptions(Seed = Nullable seed, Device = device))
     printfn "Training %s %O -> %O (%d parameters) on %O with %s (%d examples%s): %d epochs, batch %d, %s (lr = %s), loss %s, seed %d"

@@ -127,7 +127,9 @@ public sealed class Network : IDisposable
         lock (gate)
         {
             ThrowIfDisposed();
-            return Fitter.Run(Module, train, validation, options, progress, cancellation);
+            if (options.ResumeFrom is { } from) Checkpoint.LoadInto(this, ResumableWeights(from));
+            return Fitter.Run(Module, train, validation, options, progress, cancellation,
+                directory => Checkpoint.Save(this, directory, null));
         }
     }
 
@@ -173,6 +175,12 @@ public sealed class Network : IDisposable
             Checkpoint.LoadInto(this, directory);
         }
     }
+
+    /// <summary>A checkpoint folder, or its previous copy when a save was cut short.</summary>
+    private static string ResumableWeights(string directory) =>
+        File.Exists(Path.Combine(directory, Checkpoint.MetadataFile)) || !Directory.Exists(directory + ".previous")
+            ? directory
+            : directory + ".previous";
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 

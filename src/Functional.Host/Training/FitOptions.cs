@@ -44,6 +44,18 @@ public sealed record FitOptions
     /// <summary>Told after every training step (on the training thread).</summary>
     public IProgress<BatchReport>? BatchProgress { get; init; }
 
+    /// <summary>
+    /// After every epoch, write the weights, model.json and the training state here (one folder, replaced
+    /// as a whole), so that <see cref="ResumeFrom"/> can continue the run exactly.
+    /// </summary>
+    public string? CheckpointDirectory { get; init; }
+
+    /// <summary>
+    /// Continue the run saved in this checkpoint folder: its weights, optimizer moments, schedule, random
+    /// generator, epochs done and history. <see cref="Epochs"/> is the total, not the epochs still to run.
+    /// </summary>
+    public string? ResumeFrom { get; init; }
+
     /// <summary>The same options reporting batches to <paramref name="progress"/> (for callers without C#'s <c>with</c>).</summary>
     public FitOptions WithBatchProgress(IProgress<BatchReport>? progress) => this with { BatchProgress = progress };
 }

@@ -15,7 +15,7 @@ namespace Functional.Training;
 internal static class Fitter
 {
     public static FitResult Run(CompiledModel module, IDataset train, IDataset? validation, FitOptions options,
-        IProgress<EpochReport>? progress, CancellationToken cancellation)
+        IProgress<EpochReport>? progress, CancellationToken cancellation, Action<string>? saveWeights = null)
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
@@ -38,7 +38,9 @@ internal static class Fitter
         var validationFeed = validation is null ? null : new BatchFeed(module, validation);
         Trainer.RequireBatchesForBatchNorm(module, train.Count, options.BatchSize);
         var spec = options.Optimizer ?? new OptimizerSpec(OptimizerSpec.Sgd);
-        var shuffleSeed = options.Shuffle ? options.Seed ?? Random.Shared.Next() : (int?)null;
+        var resumed = options.ResumeFrom is { } from ? TrainingState.Load(from) : default;
+        var shuffleSeed = resumed.State is { } saved ? saved.ShuffleSeed
+            : options.Shuffle ? options.Seed ?? Random.Shared.Next() : (int?)null;
         var order = new BatchOrder(train.Count, options.BatchSize, shuffleSeed);
         if (options.Seed is { } seed) torch.manual_seed(seed);
 
@@ -54,9 +56,23 @@ internal static class Fitter
         var stoppedEarly = false;
         var restored = false;
         var step = 0L;
+        var firstEpoch = 1;
+        if (resumed.State is { } state)
+        {
+            // The weights were loaded by the caller; the rest of the run's state is restored here, the
+            // schedule last (restoring the optimizer also restores the rate it had).
+            optimizer.LoadState(resumed.Optimizer);
+            schedule.SetState(state.Schedule);
+            using (var random = torch.tensor(Convert.FromBase64String(state.RandomState)))
+                torch.set_rng_state(random);
+            reports.AddRange(state.History.Select(r => r.ToReport()));
+            foreach (var report in reports) history?.Write(report);
+            step = state.Steps;
+            firstEpoch = state.Epoch + 1;
+        }
         try
         {
-            for (var epoch = 1; epoch <= options.Epochs && !cancelled && !stoppedEarly; epoch++)
+            for (var epoch = firstEpoch; epoch <= options.Epochs && !cancelled && !stoppedEarly; epoch++)
             {
                 var started = clock.Elapsed;
                 var learningRate = optimizer.LearningRate;
@@ -130,6 +146,19 @@ internal static class Fitter
                 };
                 reports.Add(report);
                 history?.Write(report);
+                if (options.CheckpointDirectory is { } directory && saveWeights is not null)
+                {
+                    using var random = torch.get_rng_state();
+                    TrainingState.Save(directory, saveWeights, optimizer, new TrainingState
+                    {
+                        Epoch = epoch,
+                        Steps = step,
+                        ShuffleSeed = shuffleSeed,
+                        Schedule = schedule.GetState(),
+                        RandomState = Convert.ToBase64String(random.bytes.ToArray()),
+                        History = reports.Select(TrainingState.EpochRecord.From).ToList(),
+                    });
+                }
                 if (monitor is not null)
                 {
                     var current = monitor.Value(report);

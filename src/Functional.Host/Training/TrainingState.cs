@@ -1,0 +1,86 @@
+using System.Text.Json;
+using Functional.Checkpoints;
+using Functional.Training.Optimization;
+
+namespace Functional.Training;
+
+/// <summary>
+/// Where a Fit run stands after an epoch, beside the weights of a checkpoint folder, so that a resumed run
+/// continues exactly: <c>training.json</c> (epochs done, steps, the shuffling seed, the schedule's and the
+/// random generator's state, the history) and <c>optimizer.bin</c> (the optimizer's moments).
+/// </summary>
+internal sealed record TrainingState
+{
+    public const string StateFile = "training.json";
+    public const string OptimizerFile = "optimizer.bin";
+
+    public int Epoch { get; init; }
+    public long Steps { get; init; }
+    public int? ShuffleSeed { get; init; }
+    public required ScheduleState Schedule { get; init; }
+    public required string RandomState { get; init; }
+    public required List<EpochRecord> History { get; init; }
+
+    /// <summary>One epoch's report as saved (what EpochReport holds, in plain values).</summary>
+    public sealed record EpochRecord(int Epoch, int Epochs, double Loss, double ElapsedSeconds, Dictionary<string, double> Metrics,
+        double LearningRate, double DurationSeconds, double ExamplesPerSecond)
+    {
+        public static EpochRecord From(EpochReport r) => new(r.Epoch, r.Epochs, r.Loss, r.Elapsed.TotalSeconds,
+            new Dictionary<string, double>(r.Metrics), r.LearningRate, r.Duration.TotalSeconds, r.ExamplesPerSecond);
+
+        public EpochReport ToReport() => new(Epoch, Epochs, Loss, TimeSpan.FromSeconds(ElapsedSeconds))
+        {
+            Metrics = Metrics,
+            LearningRate = LearningRate,
+            Duration = TimeSpan.FromSeconds(DurationSeconds),
+            ExamplesPerSecond = ExamplesPerSecond,
+        };
+    }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    /// <summary>
+    /// Writes a checkpoint folder as one unit: everything goes to a fresh folder beside it, which then
+    /// replaces it, so a crash leaves the previous checkpoint (as <c>DIR.previous</c> at worst) whole.
+    /// </summary>
+    public static void Save(string directory, Action<string> saveWeights, TrainingOptimizer optimizer, TrainingState state)
+    {
+        var full = Path.GetFullPath(directory);
+        var next = full + ".next";
+        var previous = full + ".previous";
+        if (Directory.Exists(next)) Directory.Delete(next, recursive: true);
+        Directory.CreateDirectory(next);
+        saveWeights(next);
+        File.WriteAllBytes(Path.Combine(next, OptimizerFile), optimizer.SaveState());
+        File.WriteAllText(Path.Combine(next, StateFile), JsonSerializer.Serialize(state, Json));
+        if (Directory.Exists(previous)) Directory.Delete(previous, recursive: true);
+        if (Directory.Exists(full)) Directory.Move(full, previous);
+        Directory.Move(next, full);
+        if (Directory.Exists(previous)) Directory.Delete(previous, recursive: true);
+    }
+
+    /// <summary>The state saved in a checkpoint folder (or, after a crash mid-save, in its previous copy).</summary>
+    public static (TrainingState State, byte[] Optimizer, string Directory) Load(string directory)
+    {
+        var full = Path.GetFullPath(directory);
+        if (!File.Exists(Path.Combine(full, StateFile)) && File.Exists(Path.Combine(full + ".previous", StateFile)))
+            full += ".previous";
+        var path = Path.Combine(full, StateFile);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"{path}: no such file; was {directory} written by a run with a checkpoint folder (fnn train --data ... --out)?", path);
+        try
+        {
+            var state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(path), Json)
+                        ?? throw new CheckpointFormatException(path, "it is empty");
+            return (state, File.ReadAllBytes(Path.Combine(full, OptimizerFile)), full);
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointFormatException(path, $"it is not a training state: {e.Message}", e);
+        }
+    }
+}

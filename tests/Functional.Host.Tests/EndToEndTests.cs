@@ -142,6 +142,32 @@ public sealed class EndToEndTests : IDisposable
     }
 
     [Fact]
+    public void A_run_killed_while_it_saves_checkpoints_leaves_one_that_resumes()
+    {
+        var train = WriteIdx("train", 64, 1);
+        var source = Path.Combine(directory, "tiny.fnn");
+        File.WriteAllText(source, "model Tiny : [4] -> [2] =\n    dense 2\n\ntrain Tiny with\n    loss = crossEntropy\n    optimizer = adam (lr = 0.01)\n    epochs = 100000\n    batch = 64\n");
+        var checkpoint = Path.Combine(directory, "run");
+        var fnn = Repository.Output("Functional.Cli", "fnn.dll");
+        // Each epoch is one step and one checkpoint: killing the process at any moment is likely to hit a save.
+        foreach (var delay in new[] { 2500, 2800, 3100 })
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in new[] { fnn, "train", source, "--data", train, "--normalize", "scale", "--out", checkpoint })
+                start.ArgumentList.Add(a);
+            if (Directory.Exists(checkpoint) || Directory.Exists(checkpoint + ".previous")) { start.ArgumentList.Add("--resume"); start.ArgumentList.Add(checkpoint); }
+            using var process = System.Diagnostics.Process.Start(start)!;
+            Thread.Sleep(delay);
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+        var resumed = Processes.Fnn("train", source, "--data", train, "--normalize", "scale", "--out", checkpoint, "--resume", checkpoint, "--epochs", "1");
+        Assert.True(resumed.ExitCode == 0, resumed.Error + resumed.Output);
+        var evaluated = Processes.Fnn("eval", source, "--weights", checkpoint, "--data", train, "--normalize", "scale");
+        Assert.True(evaluated.ExitCode == 0, evaluated.Error);
+    }
+
+    [Fact]
     public void Fnn_predict_explains_bad_input_and_missing_weights()
     {
         var notANumber = Processes.Fnn("predict", "examples/xor/xor.fnn", "--weights", directory, "--input", "0,x");

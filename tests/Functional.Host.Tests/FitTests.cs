@@ -53,6 +53,34 @@ public class FitTests
     };
 
     [Fact]
+    public void A_diverging_run_stops_with_the_step_named_and_keeps_the_last_good_checkpoint()
+    {
+        var folder = Directory.CreateTempSubdirectory("functional-diverge-").FullName;
+        try
+        {
+            var xs = Enumerable.Range(0, 16).Select(i => new[] { (float)i }).ToArray();
+            using var data = new InMemoryDataset(xs, xs.Select(x => new[] { 3f * x[0] }).ToArray());
+            using var network = Compile(Line, 1);
+            var options = new FitOptions
+            {
+                Loss = Loss.MeanSquaredError, Epochs = 50, BatchSize = 16, Seed = 1, Shuffle = false,
+                Optimizer = OptimizerSpec.Parse("sgd(lr=0.05)"), CheckpointDirectory = folder,
+            };
+            var e = Assert.Throws<TrainingDivergedException>(() => network.Fit(data, null, options));
+            Assert.True(e.Epoch > 1, $"diverged at epoch {e.Epoch}");
+            var state = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "training.json")));
+            Assert.Equal(e.Epoch - 1, state.RootElement.GetProperty("epoch").GetInt32());
+            using var reloaded = Compile(Line, 2);
+            reloaded.LoadWeights(folder);
+            Assert.All(reloaded.Module.parameters(), p => Assert.True(torch.isfinite(p).all().item<bool>()));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_run_resumed_from_its_checkpoint_reaches_exactly_the_weights_of_an_uninterrupted_run()
     {
         // Dropout (the random generator), adamw's moments and a cosine schedule all have to continue exactly.

@@ -125,10 +125,12 @@ public sealed class EndToEndTests : IDisposable
         File.WriteAllText(source, "model Tiny : [4] -> [2] =\n    dense 2\n\ntrain Tiny with\n    loss = crossEntropy\n    optimizer = adam (lr = 0.1)\n    epochs = 20\n    batch = 8\n");
         var weights = Path.Combine(directory, "weights");
 
-        var trained = Processes.Fnn("train", source, "--data", train, "--valid", test, "--normalize", "scale", "--out", weights);
+        var picture = Path.Combine(directory, "curves.png");
+        var trained = Processes.Fnn("train", source, "--data", train, "--valid", test, "--normalize", "scale", "--out", weights, "--plot", picture);
         Assert.True(trained.ExitCode == 0, trained.Error + trained.Output);
         Assert.Contains("(64 examples, validating on 32)", trained.Output);
         Assert.Contains("val_accuracy", trained.Output);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(picture)[..4]);
 
         var evaluated = Processes.Fnn("eval", source, "--weights", weights, "--data", test, "--normalize", "scale");
         Assert.True(evaluated.ExitCode == 0, evaluated.Error);

@@ -78,6 +78,10 @@ let private trainOnData (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel:
         options.Epochs options.BatchSize optimizer.Name (number optimizer.EffectiveLearningRate) (Losses.name plan.Loss) seed
     let result = Functional.Cli.LiveProgress.run options (fun options progress -> network.Fit(train, valid, options, progress, cancel)) epochLines
     Functional.Cli.LiveProgress.table result
+    args.TryGetResult TrainArgs.Plot
+    |> Option.iter (fun png ->
+        Functional.Cli.Plotting.curves name result png
+        printfn "  drew the curves in %s" png)
     if result.Cancelled then printfn "  cancelled after %d epochs" result.EpochsRun
     if result.StoppedEarly then printfn "  stopped early: no improvement for %d epochs; the weights are those of epoch %d" options.EarlyStopping.Patience result.BestEpoch.Value
     printfn "  trained in %.1f s" result.Elapsed.TotalSeconds

@@ -18,14 +18,22 @@ let run (options: FitOptions) (fit: FitOptions -> IProgress<EpochReport> -> FitR
             .Columns(TaskDescriptionColumn(), ProgressBarColumn(), PercentageColumn(), RemainingTimeColumn(), SpinnerColumn())
             .Start(fun context ->
                 let bar = context.AddTask("starting", maxValue = float options.Epochs)
+                let clock = System.Diagnostics.Stopwatch.StartNew()
+                let mutable examples = 0L
+                // The last finished epoch's metrics, shown beside the running loss.
+                let mutable previous = ""
                 let batches =
                     { new IProgress<BatchReport> with
                         member _.Report b =
-                            bar.Description <- Markup.Escape(sprintf "epoch %d/%d  batch %d/%d  loss %s" b.Epoch options.Epochs b.Batch b.Batches (number b.Loss))
+                            examples <- examples + int64 b.Examples
+                            let speed = float examples / max 1e-9 clock.Elapsed.TotalSeconds
+                            bar.Description <-
+                                Markup.Escape(sprintf "epoch %d/%d  batch %d/%d  loss %s  %.0f examples/s%s" b.Epoch options.Epochs b.Batch b.Batches (number b.Loss) speed previous)
                             bar.Value <- float (b.Epoch - 1) + float b.Batch / float (max 1 b.Batches) }
                 let epochs =
                     { new IProgress<EpochReport> with
                         member _.Report r =
+                            previous <- r.Metrics |> Seq.map (fun kv -> sprintf "  %s %s" kv.Key (number kv.Value)) |> String.concat ""
                             bar.Value <- float r.Epoch
                             context.Refresh() }
                 fit (options.WithBatchProgress batches) epochs)

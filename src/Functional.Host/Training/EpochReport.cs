@@ -2,7 +2,7 @@ namespace Functional.Training;
 
 /// <summary>Progress after one epoch: its number (from 1), the number planned, and the mean training loss.</summary>
 /// <remarks>
-/// <see cref="Network.Fit"/> also fills <see cref="Metrics"/> (Keras's names: "accuracy", "top5", "val_loss",
+/// <see cref="Networks.Network.Fit"/> also fills <see cref="Metrics"/> (Keras's names: "accuracy", "top5", "val_loss",
 /// "val_accuracy", ...), <see cref="LearningRate"/>, <see cref="Duration"/> and <see cref="ExamplesPerSecond"/>.
 /// </remarks>
 public sealed record EpochReport(int Epoch, int Epochs, double Loss, TimeSpan Elapsed)

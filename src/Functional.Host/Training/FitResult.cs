@@ -6,6 +6,7 @@ namespace Functional.Training;
 /// <param name="StoppedEarly">early stopping ended it before the planned epochs</param>
 /// <param name="BestEpoch">the best epoch by the early-stopping monitor; null without early stopping</param>
 /// <param name="RestoredBestWeights">the best epoch's weights were put back at the end</param>
+/// <param name="Elapsed">the time the run took</param>
 public sealed record FitResult(IReadOnlyList<EpochReport> Epochs, bool Cancelled, bool StoppedEarly, int? BestEpoch,
     bool RestoredBestWeights, TimeSpan Elapsed)
 {

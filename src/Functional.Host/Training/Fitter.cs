@@ -92,33 +92,14 @@ internal static class Fitter
                     var rows = indices.Length;
                     using var scope = torch.NewDisposeScope();
                     var (x, y) = feed.Prepare(train.ReadBatch(indices));
-                    optimizer.ZeroGrad();
-                    torch.Tensor output, value;
-                    try
-                    {
-                        output = module.forward(x);
-                        value = loss.Compute(output, y);
-                    }
-                    catch (ExternalException e)
-                    {
-                        throw EngineException.From(e, $"step {step + 1} (epoch {epoch}): computing the loss");
-                    }
-                    var lossValue = value.ToDouble();
                     step++;
-                    // Checked before the update, so the weights stay those of the last good step.
-                    if (!double.IsFinite(lossValue))
-                        throw new TrainingDivergedException(epoch, step, lossValue);
+                    var (output, lossValue) = TrainingStep.Run(module, loss, optimizer, schedule, x, y, epoch, step);
                     if (metrics.Count > 0)
                         using (torch.no_grad())
                         {
                             var detached = output.detach();
                             for (var m = 0; m < metrics.Count; m++) sums[m] += metrics[m].Compute(detached, y) * rows;
                         }
-                    // An L1 penalty, if asked for, is added to what is minimised, not to the loss reported.
-                    var penalty = optimizer.Penalty();
-                    (penalty is null ? value : value + penalty).backward();
-                    optimizer.Step();
-                    schedule.OnBatchEnd();
                     sum += lossValue * rows;
                     seen += rows;
                     options.BatchProgress?.Report(new BatchReport(epoch, batchNumber, order.BatchesPerEpoch, lossValue, rows));

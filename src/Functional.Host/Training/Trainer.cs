@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Functional.Data;
-using System.Runtime.InteropServices;
 using Functional.Lang.Compilation;
 using Functional.Networks;
 using Functional.Training.Optimization;
@@ -61,26 +60,8 @@ public static class Trainer
                         var rows = Math.Min(batchSize, data.Count - start);
                         using var scope = torch.NewDisposeScope();
                         var (x, y) = Batch(data, order, start, rows);
-                        optimizer.ZeroGrad();
-                        torch.Tensor value;
-                        try
-                        {
-                            value = loss.Compute(module.forward(x), y);
-                        }
-                        catch (ExternalException e)
-                        {
-                            throw EngineException.From(e, $"step {step + 1} (epoch {epoch}): computing the loss");
-                        }
-                        var lossValue = value.ToDouble();
                         step++;
-                        // Checked before the update, so the weights stay those of the last good step.
-                        if (!double.IsFinite(lossValue))
-                            throw new TrainingDivergedException(epoch, step, lossValue);
-                        // An L1 penalty, if asked for, is added to what is minimised, not to the loss reported.
-                        var penalty = optimizer.Penalty();
-                        (penalty is null ? value : value + penalty).backward();
-                        optimizer.Step();
-                        schedule.OnBatchEnd();
+                        var (_, lossValue) = TrainingStep.Run(module, loss, optimizer, schedule, x, y, epoch, step);
                         sum += lossValue * rows;
                         seen += rows;
                     }

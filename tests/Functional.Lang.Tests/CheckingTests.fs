@@ -135,8 +135,13 @@ train Xor with
         }
 
         test "a shape error notes where the input came from" {
-            let ds = errors "model M : [2] -> [1] =\n    fun x -> x |> dense 3 |> fun h -> h @ h\n"
-            Expect.isNonEmpty ds "errors"
+            let d = errors "model M : [2] -> [1] =\n    dense 4 >> conv2d 3 3\n" |> List.exactlyOne
+            Expect.equal (place d) "2:16" "at the step that cannot take its input"
+            match d.Related with
+            | [ range, note ] ->
+                Expect.equal (range.Start.Line, range.Start.Column) (2, 5) "the note points at the step before"
+                Expect.equal note "its input [4] comes from dense 4 here" "note"
+            | other -> failtestf "expected one note, got %A" other
         }
 
         test "checking never throws on a program that uses everything wrongly" {

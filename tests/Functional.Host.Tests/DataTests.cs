@@ -123,6 +123,31 @@ public sealed class DataTests : IDisposable
         Assert.Equal(indices.Select(i => (long)(i % 10)).ToArray(), Longs(batch.Targets));
     }
 
+    /// <summary>
+    /// A batch of 128 Fashion-MNIST-sized images is 401 KB of floats: as a managed array per batch it lands on
+    /// the large object heap, and a 10-epoch run's resident memory grew by half a gigabyte before a full
+    /// collection (bench/README.md). Batches are written straight into the tensor's memory instead.
+    /// </summary>
+    [Fact]
+    public void Reading_a_batch_allocates_no_managed_copy_of_its_features()
+    {
+        var images = Write("many-images-idx3-ubyte", Images(256, 28, 28));
+        Write("many-labels-idx1-ubyte", Labels(Enumerable.Range(0, 256).Select(i => (byte)(i % 10)).ToArray()));
+        using var idx = IdxDataset.Open(images);
+        var rows = Enumerable.Range(0, 256).Select(i => Enumerable.Range(0, 784).Select(v => (float)Pixel(i, v)).ToArray()).ToArray();
+        using var memory = new InMemoryDataset(rows, Enumerable.Range(0, 256).Select(i => i % 10).ToArray());
+        var indices = Enumerable.Range(0, 128).Select(i => (i * 37) % 256).ToArray();
+        foreach (var data in new IDataset[] { idx, memory })
+        {
+            using (data.ReadBatch(indices)) { } // warm-up: the JIT, the pooled read buffer
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            using var batch = data.ReadBatch(indices);
+            var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(allocated < 64 * 1024, $"{data.GetType().Name}: reading a batch allocated {allocated:N0} managed bytes");
+            Assert.Equal(indices.SelectMany(i => Enumerable.Range(0, 784).Select(v => (float)Pixel(i, v))).ToArray(), Floats(batch.Features));
+        }
+    }
+
     [Fact]
     public void Large_gzipped_idx_files_are_decompressed_to_a_temporary_file()
     {

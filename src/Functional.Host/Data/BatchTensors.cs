@@ -9,6 +9,23 @@ internal static class BatchTensors
     public static torch.Tensor Floats(float[] values, int count, int[] shape) =>
         torch.tensor(values, Dims(count, shape), torch.ScalarType.Float32);
 
+    /// <summary>
+    /// A new float32 CPU tensor <c>[count, ...shape]</c>, uninitialised, for <see cref="Values"/> to fill. Batches
+    /// are written straight into the tensor's memory: a managed array per batch (about 400 KB for 128 images)
+    /// lands on the large object heap, which only full collections free, and resident memory balloons.
+    /// </summary>
+    public static torch.Tensor EmptyFloats(int count, int[] shape) =>
+        torch.empty(Dims(count, shape), torch.ScalarType.Float32);
+
+    /// <summary>The values of a tensor made by <see cref="EmptyFloats"/>, to write in place; valid while it lives.</summary>
+    public static Span<float> Values(torch.Tensor tensor)
+    {
+        if (tensor.dtype != torch.ScalarType.Float32 || tensor.device_type != DeviceType.CPU || !tensor.is_contiguous())
+            throw new ArgumentException("only a contiguous float32 CPU tensor can be written in place", nameof(tensor));
+        // TorchSharp's `bytes` of a CPU tensor is a span over the tensor's own memory, not a copy.
+        return System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(tensor.bytes);
+    }
+
     /// <summary>An int64 tensor <c>[labels.Length]</c> (pass a fresh array).</summary>
     public static torch.Tensor ClassIndices(long[] labels) =>
         torch.tensor(labels, new long[] { labels.Length }, torch.ScalarType.Int64);

@@ -139,32 +139,31 @@ public sealed partial class IdxDataset : IDataset, INormalizingReader
         if (totalBytes > Array.MaxLength || (long)indices.Length * elements > Array.MaxLength)
             throw new ArgumentException($"a batch of {indices.Length} examples of {elements} values is too large to read at once", nameof(indices));
 
-        var values = new float[indices.Length * elements]; // fresh: the tensor may keep it
-        var raw = ArrayPool<byte>.Shared.Rent((int)totalBytes);
+        var features = BatchTensors.EmptyFloats(indices.Length, header.ExampleShape);
         try
         {
-            // Consecutive indices (an unshuffled pass) are read as one run.
-            for (var i = 0; i < indices.Length;)
+            var values = BatchTensors.Values(features);
+            var raw = ArrayPool<byte>.Shared.Rent((int)totalBytes);
+            try
             {
-                var end = i + 1;
-                while (end < indices.Length && indices[end] == indices[end - 1] + 1) end++;
-                images.Data.Read((long)indices[i] * recordBytes, raw.AsSpan(i * recordBytes, (end - i) * recordBytes));
-                i = end;
+                // Consecutive indices (an unshuffled pass) are read as one run.
+                for (var i = 0; i < indices.Length;)
+                {
+                    var end = i + 1;
+                    while (end < indices.Length && indices[end] == indices[end - 1] + 1) end++;
+                    images.Data.Read((long)indices[i] * recordBytes, raw.AsSpan(i * recordBytes, (end - i) * recordBytes));
+                    i = end;
+                }
+                var bad = header.Type.Decode(raw.AsSpan(0, (int)totalBytes), values);
+                if (bad >= 0)
+                    throw new DataFormatException(ImagesPath,
+                        $"example {indices[bad / elements] + 1} holds {values[bad]}; only finite numbers can be used");
             }
-            var bad = header.Type.Decode(raw.AsSpan(0, (int)totalBytes), values);
-            if (bad >= 0)
-                throw new DataFormatException(ImagesPath,
-                    $"example {indices[bad / elements] + 1} holds {values[bad]}; only finite numbers can be used");
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(raw);
-        }
-        normalization.ApplyInPlace(values, elements);
-
-        var features = BatchTensors.Floats(values, indices.Length, header.ExampleShape);
-        try
-        {
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(raw);
+            }
+            normalization.ApplyInPlace(values, elements);
             if (labels is not null)
             {
                 var y = new long[indices.Length];

@@ -87,13 +87,13 @@ public sealed class InMemoryDataset : IDataset, INormalizingReader
     internal Batch Read(ReadOnlySpan<int> indices, Normalization normalization)
     {
         BatchTensors.CheckIndices(indices, Count);
-        var x = new float[indices.Length * featureSize];
-        for (var i = 0; i < indices.Length; i++)
-            Array.Copy(features, (long)indices[i] * featureSize, x, (long)i * featureSize, featureSize);
-        normalization.ApplyInPlace(x, featureSize);
-        var xs = BatchTensors.Floats(x, indices.Length, featureShape);
+        var xs = BatchTensors.EmptyFloats(indices.Length, featureShape);
         try
         {
+            var x = BatchTensors.Values(xs);
+            for (var i = 0; i < indices.Length; i++)
+                features.AsSpan(indices[i] * featureSize, featureSize).CopyTo(x.Slice(i * featureSize, featureSize));
+            normalization.ApplyInPlace(x, featureSize);
             if (labels is not null)
             {
                 var y = new long[indices.Length];

@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Text;
+using Functional.Bench.Suites;
+
+namespace Functional.Bench.Reports;
+
+/// <summary>results.md: the tables of bench/README.md.</summary>
+public static class MarkdownReport
+{
+    public const double RatioLimit = 1.05;
+    public const double CeilingFractionFloor = 0.55;
+    public const double CompileLimitMs = 200;
+
+    public static string Render(BenchResults r)
+    {
+        var s = new StringBuilder();
+        var e = r.Environment;
+        s.AppendLine($"Run {e.Date} ({e.Mode} mode, {e.Configuration}): {e.Cpu}, {e.Cores} cores, libtorch on {e.TorchThreads} threads, " +
+                     $"TorchSharp {e.TorchSharp}, .NET {e.Runtime}.");
+        s.AppendLine();
+        s.AppendLine("### Compiled from .fnn against hand-written TorchSharp (same process, alternating)");
+        s.AppendLine();
+        s.AppendLine("Medians in milliseconds, with the interquartile range; ratio = compiled / hand-written (limit 1.05), " +
+                     "with its 95% bootstrap interval; the last column is the largest difference between the two networks' outputs " +
+                     "with the same weights (checked before timing).");
+        s.AppendLine();
+        s.AppendLine("| network | phase | compiled ms | hand-written ms | ratio | 95% interval | runs | outputs differ by |");
+        s.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var c in r.Comparisons)
+            s.AppendLine($"| {c.Network} | {c.Phase} | {F(c.CompiledMs)} ({F(c.CompiledP25Ms)}–{F(c.CompiledP75Ms)}) | " +
+                         $"{F(c.HandWrittenMs)} ({F(c.HandWrittenP25Ms)}–{F(c.HandWrittenP75Ms)}) | **{c.Ratio:0.000}**{Mark(c.Ratio <= RatioLimit)} | " +
+                         $"{c.RatioLow:0.000}–{c.RatioHigh:0.000} | " +
+                         $"{c.Runs} | {r.Verification[c.Network]:0.0e+0} |");
+        s.AppendLine();
+        foreach (var c in r.Comparisons.Select(c => c.Description).Distinct())
+            s.AppendLine($"- {c}");
+        s.AppendLine();
+
+        s.AppendLine("### The machine's ceiling: libtorch matmul, float32");
+        s.AppendLine();
+        s.AppendLine("| n×n · n×n | median ms | GFLOP/s |");
+        s.AppendLine("|---:|---:|---:|");
+        foreach (var m in r.Matmul) s.AppendLine($"| {m.Size} | {F(m.MedianMs)} | {m.Gflops:0.0} |");
+        s.AppendLine();
+        var mlp = r.Comparisons.FirstOrDefault(c => c.Network == "mlp" && c.Phase == "train");
+        if (mlp?.CompiledGflops is { } gflops)
+        {
+            var fraction = gflops / r.CeilingGflops;
+            s.AppendLine($"MLP training step (compiled): {gflops:0.0} GFLOP/s of matrix products = **{fraction:P1}** of the ceiling " +
+                         $"({r.CeilingGflops:0.0} GFLOP/s; floor {CeilingFractionFloor:P0}){Mark(fraction >= CeilingFractionFloor)}. " +
+                         "Only the products are counted (forward, the weights' gradients, the inputs' gradients but the first layer's); " +
+                         "activations, the loss and Adam's update are extra work done in the same time.");
+            s.AppendLine();
+        }
+
+        var k = r.Compile;
+        s.AppendLine($"### Compile time: a generated {k.Layers}-layer model (medians of {k.Runs} after warm-up)");
+        s.AppendLine();
+        s.AppendLine("| step | ms |");
+        s.AppendLine("|---|---:|");
+        s.AppendLine($"| check (parse, names, shapes) | {F(k.CheckMs)} |");
+        s.AppendLine($"| compile the checked model (modules, initialised weights) | {F(k.CompileMs)} |");
+        s.AppendLine($"| **source to network** (limit {CompileLimitMs:0} ms) | **{F(k.TotalMs)}**{Mark(k.TotalMs < CompileLimitMs)} |");
+        s.AppendLine($"| for scale: the same network built by hand (TorchSharp Sequential) | {F(k.HandBuiltMs)} |");
+        s.AppendLine();
+
+        var st = r.Startup;
+        s.AppendLine("### Process start to first prediction (CLI)");
+        s.AppendLine();
+        s.AppendLine($"`{st.Command}`: first run {st.FirstMs:0} ms, then median {st.MedianMs:0} ms (best {st.MinMs:0} ms) over {st.Runs - 1} more runs.");
+        s.AppendLine();
+
+        s.AppendLine("### Resident memory over a training run (benchmark MLP, Adam, batch 128, synthetic data; each side in a process of its own)");
+        s.AppendLine();
+        s.AppendLine("| side | examples × epochs | before training MB | after epoch 1 | after epoch 2 | after the last | steady | growth epoch 2 → last | peak MB | s / epoch |");
+        s.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var m in r.Memory)
+            s.AppendLine($"| {m.Side} | {m.Examples:N0} × {m.Epochs} | {m.StartMb:0.0} | {m.AfterEpochMb[0]:0.0} | {m.AfterEpochMb[Math.Min(1, m.AfterEpochMb.Length - 1)]:0.0} | " +
+                         $"{m.AfterEpochMb[^1]:0.0} | {m.SteadyMb:0.0} | {m.Growth:+0.0%;-0.0%} | {m.PeakMb:0.0} | {new Harness.Sample(m.EpochSeconds).Median:0.00} |");
+        s.AppendLine();
+        s.AppendLine("Before training, each side holds its data: the compiled side as arrays (as an application hands them to " +
+                     "`Network.Fit`), the hand-written side as one tensor. Steady is the median after epochs 3 to the last.");
+        return s.ToString();
+    }
+
+    private static string F(double ms) => ms.ToString(ms < 10 ? "0.000" : ms < 100 ? "0.00" : "0.0", CultureInfo.InvariantCulture);
+    private static string Mark(bool ok) => ok ? " ✓" : " ✗";
+}

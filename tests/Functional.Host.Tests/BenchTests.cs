@@ -1,0 +1,72 @@
+using System.Text.Json;
+using Functional.Host.Tests.Support;
+
+namespace Functional.Host.Tests;
+
+/// <summary>The benchmark suite (bench/), run as a program: its checks of fairness and the files it writes.</summary>
+public sealed class BenchTests : IDisposable
+{
+    private readonly string directory = Directory.CreateTempSubdirectory("functional-bench-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    private static ProcessResult Bench(params string[] arguments)
+    {
+        var dll = Path.Combine(Repository.Root, "bench", "bin", Repository.Configuration, "net10.0", "Functional.Bench.dll");
+        if (!File.Exists(dll)) throw new FileNotFoundException($"{dll} is not built: build the solution first (dotnet build)", dll);
+        return Processes.Dotnet([dll, .. arguments]);
+    }
+
+    [Fact]
+    public void The_hand_written_networks_compute_exactly_what_the_compiled_ones_do()
+    {
+        var result = Bench("--verify");
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+        foreach (var network in new[] { "mlp", "cnn", "gpt" })
+            Assert.Contains($"{network}: hand-written and compiled outputs differ by at most 0.0e+0 (same)", result.Output);
+    }
+
+    [Fact]
+    public void A_smoke_run_writes_the_summary_contract_and_every_report()
+    {
+        var result = Bench("--smoke", "--out", directory);
+        Assert.True(result.ExitCode == 0, result.Output + result.Error);
+
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "summary.json")));
+        var rows = summary.RootElement.EnumerateArray().ToList();
+        Assert.Equal(
+            ["mlp/train", "mlp/inference", "cnn/train", "cnn/inference", "gpt/train", "gpt/inference"],
+            rows.Select(r => $"{r.GetProperty("network").GetString()}/{r.GetProperty("phase").GetString()}"));
+        foreach (var row in rows)
+        {
+            double Value(string name) => row.GetProperty(name).GetDouble();
+            Assert.True(Value("compiled_ms") > 0 && Value("handwritten_ms") > 0, row.ToString());
+            Assert.Equal(Value("compiled_ms") / Value("handwritten_ms"), Value("ratio"), 1e-9);
+            Assert.InRange(Value("compiled_ms"), Value("compiled_p25_ms"), Value("compiled_p75_ms"));
+            Assert.InRange(Value("ratio"), Value("ratio_ci95_low"), Value("ratio_ci95_high"));
+        }
+        var mlpTrain = rows[0];
+        Assert.InRange(mlpTrain.GetProperty("fraction_of_matmul_ceiling").GetDouble(), 0.01, 1.5);
+
+        using var details = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "details.json")));
+        var compile = details.RootElement.GetProperty("compile");
+        Assert.Equal(100, compile.GetProperty("layers").GetInt32());
+        Assert.True(compile.GetProperty("total_ms").GetDouble() > 0);
+        var memory = details.RootElement.GetProperty("memory").EnumerateArray().ToList();
+        Assert.Equal(["compiled", "handwritten"], memory.Select(m => m.GetProperty("side").GetString()));
+        Assert.All(memory, m => Assert.Equal(3, m.GetProperty("after_epoch_mb").GetArrayLength()));
+        Assert.True(details.RootElement.GetProperty("startup").GetProperty("median_ms").GetDouble() > 0);
+
+        Assert.Contains("| network | phase | compiled ms | hand-written ms | ratio |", File.ReadAllText(Path.Combine(directory, "results.md")));
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(directory, "chart.png")).Take(4));
+    }
+
+    [Fact]
+    public void An_unknown_argument_is_a_usage_error()
+    {
+        var result = Bench("--quik");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("unknown argument '--quik'", result.Error);
+        Assert.Contains("usage: Functional.Bench [--quick | --smoke] [--out DIR] | --verify", result.Error);
+    }
+}

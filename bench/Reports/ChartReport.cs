@@ -10,7 +10,7 @@ public static class ChartReport
 {
     public static void Write(BenchResults results, string path)
     {
-        var plot = new Plot();
+        using var plot = new Plot();
         var rows = results.Comparisons;
         var bars = rows.Select((c, i) => new Bar
         {

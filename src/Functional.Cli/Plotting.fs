@@ -4,7 +4,7 @@ module Functional.Cli.Plotting
 open Functional.Training
 
 let curves (model: string) (result: FitResult) (png: string) =
-    let plot = ScottPlot.Plot()
+    use plot = new ScottPlot.Plot()
     let epochs = result.Epochs |> Seq.map (fun r -> float r.Epoch) |> Array.ofSeq
     let series (values: float[]) (label: string) (right: bool) =
         let line = plot.Add.Scatter(epochs, values)

@@ -91,6 +91,11 @@ public static class Program
             }
         }
 
+        EpochResult epochs;
+        using (var mlp = NetworkPair.Mlp(repository))
+            epochs = EpochSuite.Run(mlp, settings.EpochExamples, 1, settings.EpochRuns);
+        Console.WriteLine($"  mlp  epoch     Network.Fit {epochs.CompiledSeconds,7:0.000} s   hand-written loop {epochs.HandWrittenSeconds,7:0.000} s   ratio {epochs.Ratio:0.000}");
+
         var matmul = MatmulCeiling.Run(settings.Warmup, settings.CeilingRuns);
         Console.WriteLine($"  matmul ceiling {matmul.Max(m => m.Gflops):0.0} GFLOP/s");
         var ceiling = matmul.Max(m => m.Gflops);
@@ -104,7 +109,7 @@ public static class Program
             .Select(side => MemorySuite.Measure(side, settings.MemoryExamples, settings.MemoryEpochs)).ToList();
         foreach (var m in memory) Console.WriteLine($"  memory {m.Side}: peak {m.PeakMb:0} MB, last epoch {m.AfterEpochMb[^1]:0} MB");
         Console.WriteLine($"  ({clock.Elapsed.TotalSeconds:0} s)");
-        return new BenchResults(environment, comparisons, verification, matmul, compile, startup, memory);
+        return new BenchResults(environment, comparisons, verification, epochs, matmul, compile, startup, memory);
     }
 
     /// <summary>The three networks, each made only when its turn comes (and freed after).</summary>

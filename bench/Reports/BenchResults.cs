@@ -11,6 +11,7 @@ public sealed record BenchResults(
     Environment Environment,
     IReadOnlyList<Comparison> Comparisons,
     IReadOnlyDictionary<string, double> Verification,
+    EpochResult Epochs,
     IReadOnlyList<MatmulResult> Matmul,
     CompileResult Compile,
     StartupResult Startup,

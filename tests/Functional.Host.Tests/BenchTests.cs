@@ -56,6 +56,9 @@ public sealed class BenchTests : IDisposable
         Assert.Equal(["compiled", "handwritten"], memory.Select(m => m.GetProperty("side").GetString()));
         Assert.All(memory, m => Assert.Equal(3, m.GetProperty("after_epoch_mb").GetArrayLength()));
         Assert.True(details.RootElement.GetProperty("startup").GetProperty("median_ms").GetDouble() > 0);
+        var epochs = details.RootElement.GetProperty("epochs");
+        Assert.Equal(epochs.GetProperty("compiled_seconds").GetDouble() / epochs.GetProperty("hand_written_seconds").GetDouble(),
+            epochs.GetProperty("ratio").GetDouble(), 1e-9);
 
         Assert.Contains("| network | phase | compiled ms | hand-written ms | ratio |", File.ReadAllText(Path.Combine(directory, "results.md")));
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(directory, "chart.png")).Take(4));

@@ -125,6 +125,32 @@ public class FitTests
     }
 
     [Fact]
+    public void Resuming_with_another_optimizer_names_the_optimizer_state_file_and_both_optimizers()
+    {
+        var folder = Directory.CreateTempSubdirectory("functional-resume-").FullName;
+        try
+        {
+            using var data = Clusters(30, 5);
+            var checkpoint = Path.Combine(folder, "run");
+            using (var first = Compile(Classifier, 3))
+                first.Fit(data, null, ClassifierOptions(1) with { CheckpointDirectory = checkpoint });
+            using var second = Compile(Classifier, 3);
+            var error = Assert.Throws<Functional.Checkpoints.CheckpointFormatException>(() => second.Fit(data, null,
+                ClassifierOptions(2) with { ResumeFrom = checkpoint, Optimizer = new OptimizerSpec(OptimizerSpec.Sgd) }));
+            Assert.Equal($"{Path.Combine(checkpoint, "optimizer.bin")}: the optimizer state is of adam, not of sgd", error.Message);
+
+            File.WriteAllBytes(Path.Combine(checkpoint, "optimizer.bin"), [1, 2, 3]);
+            error = Assert.Throws<Functional.Checkpoints.CheckpointFormatException>(() => second.Fit(data, null,
+                ClassifierOptions(2) with { ResumeFrom = checkpoint }));
+            Assert.Contains("optimizer.bin: ", error.Message);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_separable_three_class_problem_trains_with_adam_and_writes_one_json_line_per_epoch()
     {
         using var train = Clusters(120, 1);

@@ -646,6 +646,63 @@ public class OptimizationTests
         }
     }
 
+    /// <summary>
+    /// Our update rules (Training/Optimization/*Update.cs) replace TorchSharp's optimizers, whose Scalars can be
+    /// freed during a step (dotnet/TorchSharp#1496). They must still do what TorchSharp's (PyTorch's) do:
+    /// the same weights after steps with changing gradients, a parameter the loss leaves out once (its gradient
+    /// is zero then, not absent), and a
+    /// learning rate changed halfway.
+    /// </summary>
+    [Theory]
+    [InlineData("sgd(lr=0.1)")]
+    [InlineData("sgd(lr=0.1, momentum=0.9, weight_decay=0.01)")]
+    [InlineData("sgd(lr=0.05, momentum=0.8, nesterov=true)")]
+    [InlineData("rmsprop(lr=0.01)")]
+    [InlineData("rmsprop(lr=0.01, alpha=0.9, eps=1e-6, momentum=0.5, weight_decay=0.1)")]
+    [InlineData("adam(lr=0.01)")]
+    [InlineData("adam(lr=0.01, betas=0.8/0.95, eps=1e-6, weight_decay=0.1)")]
+    [InlineData("adamw(lr=0.01)")]
+    [InlineData("adamw(lr=0.01, betas=0.85/0.99, weight_decay=0.2)")]
+    public void Our_update_rules_take_the_steps_of_TorchSharps_optimizers(string text)
+    {
+        var spec = OptimizerSpec.Parse(text);
+        using var ours = new Parameter(tensor(new[] { 0.5, -1.5, 2.0, 0.25 }), requires_grad: true);
+        using var theirs = new Parameter(tensor(new[] { 0.5, -1.5, 2.0, 0.25 }), requires_grad: true);
+        using var ours2 = new Parameter(tensor(new[] { 1.0, -1.0 }), requires_grad: true);
+        using var theirs2 = new Parameter(tensor(new[] { 1.0, -1.0 }), requires_grad: true);
+        using var optimizer = spec.Create([ours, ours2]);
+        var (beta1, beta2) = spec.Betas ?? (0.9, 0.999);
+        var lr = spec.EffectiveLearningRate;
+        var decay = spec.EffectiveWeightDecay;
+        using optim.Optimizer reference = spec.Name switch
+        {
+            "sgd" => optim.SGD([theirs, theirs2], lr, spec.Momentum ?? 0, 0, decay, spec.Nesterov),
+            "rmsprop" => optim.RMSProp([theirs, theirs2], lr, spec.Alpha ?? 0.99, spec.Eps ?? 1e-8, decay, spec.Momentum ?? 0),
+            "adam" => optim.Adam([theirs, theirs2], lr, beta1, beta2, spec.Eps ?? 1e-8, decay),
+            _ => optim.AdamW([theirs, theirs2], lr, beta1, beta2, spec.Eps ?? 1e-8, decay),
+        };
+        for (var step = 1; step <= 8; step++)
+        {
+            if (step == 5)
+            {
+                optimizer.LearningRate = lr / 2;
+                foreach (var group in reference.ParamGroups) group.LearningRate = lr / 2;
+            }
+            using var scope = NewDisposeScope();
+            // A loss whose gradient changes with the weights and the step; the second parameter is left out on step 3.
+            Tensor Loss(Parameter w, Parameter v) =>
+                (w.pow(3) * step).sum() - (w * w.roll(1)).sum() + (step == 3 ? tensor(0.0) : (v * v * step).sum());
+            optimizer.ZeroGrad();
+            Loss(ours, ours2).backward();
+            optimizer.Step();
+            reference.zero_grad();
+            Loss(theirs, theirs2).backward();
+            reference.step();
+            AssertClose(Values(theirs), Values(ours));
+            AssertClose(Values(theirs2), Values(ours2));
+        }
+    }
+
     // ---- parsing and validation ----
 
     [Fact]

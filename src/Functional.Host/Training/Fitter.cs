@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Functional.Checkpoints;
 using Functional.Data;
 using Functional.Lang.Compilation;
 using Functional.Networks;
@@ -61,7 +62,14 @@ internal static class Fitter
         {
             // The weights were loaded by the caller; the rest of the run's state is restored here, the
             // schedule last (restoring the optimizer also restores the rate it had).
-            optimizer.LoadState(resumed.Optimizer);
+            try
+            {
+                optimizer.LoadState(resumed.Optimizer);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new CheckpointFormatException(Path.Combine(resumed.Directory, TrainingState.OptimizerFile), e.Message, e);
+            }
             schedule.SetState(state.Schedule);
             using (var random = torch.tensor(Convert.FromBase64String(state.RandomState)))
                 torch.set_rng_state(random);

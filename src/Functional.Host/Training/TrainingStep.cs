@@ -33,7 +33,7 @@ internal static class TrainingStep
             throw new TrainingDivergedException(epoch, step, lossValue);
         // An L1 penalty, if asked for, is added to what is minimised, not to the loss reported.
         var penalty = optimizer.Penalty();
-        (penalty is null ? value : value + penalty).backward();
+        (penalty is null ? value : value.add(penalty, Scalars.one())).backward();
         optimizer.Step();
         schedule.OnBatchEnd();
         return (output, lossValue);

@@ -61,7 +61,7 @@ type ChainModule(name: string, steps: (string option * Module) list) as this =
 /// x + f x
 type ResidualModule(name: string, bodyKey: string option, body: Module) =
     inherit AdoptingModule(name, bodyKey, body)
-    override this.forward(input: torch.Tensor) = input + this.RunBody input
+    override this.forward(input: torch.Tensor) = input.add(this.RunBody input, Scalars.one ())
 
 /// Each branch on the same input, joined on the last axis.
 type ConcatModule(name: string, branches: (string option * Module) list) as this =

@@ -17,13 +17,20 @@ let private parameter (value: Tensor) =
     p
 
 /// x / sqrt(mean(x²) + eps) * weight over the last axis. TorchSharp 0.107 has no RMSNorm module.
+/// eps is a Scalar held by the module: one made for each call could be freed while libtorch reads it
+/// (dotnet/TorchSharp#1496).
 type RmsNormModule(features: int, eps: float, placement: Placement) as this =
     inherit torch.nn.Module<Tensor, Tensor>("rmsNorm")
+    let epsilon = eps.ToScalar()
     do this.register_parameter("weight", parameter (torch.ones(int64 features, dtype = placement.DType, device = placement.Device)))
 
     override this.forward(x: Tensor) =
-        let scale = (x.square().mean([| -1L |], keepdim = true) + eps).rsqrt()
+        let scale = x.square().mean([| -1L |], keepdim = true).add(epsilon, Scalars.one ()).rsqrt()
         x * scale * this.get_parameter "weight"
+
+    override _.Dispose(disposing: bool) =
+        if disposing then epsilon.Dispose()
+        base.Dispose disposing
 
 /// Learned position embeddings added to [batch; seq; dim]; `weight` is [length; dim].
 type PositionalModule(length: int, dim: int, placement: Placement) as this =
@@ -39,7 +46,7 @@ type PositionalModule(length: int, dim: int, placement: Placement) as this =
         // Checking rejects known lengths above the table; a named (`seq`) one is only known now.
         if positions > int64 length then
             raise (ArgumentException(sprintf "positional %d covers %d positions, but its input has %d" length length positions))
-        x + (this.get_parameter "weight").narrow(0L, 0L, positions)
+        x.add((this.get_parameter "weight").narrow(0L, 0L, positions), Scalars.one ())
 
 /// The fixed encoding of Vaswani et al.: column 2i holds sin(pos / 10000^(2i/dim)), column 2i+1 the
 /// cosine of the same angle (an odd last column is a sine).
@@ -79,7 +86,7 @@ type SinusoidalModule(length: int, dim: int, placement: Placement) =
         let positions = x.shape[1]
         if positions > int64 length then
             raise (ArgumentException(sprintf "sinusoidal %d covers %d positions, but its input has %d" length length positions))
-        x + table.Value.narrow(0L, 0L, positions)
+        x.add(table.Value.narrow(0L, 0L, positions), Scalars.one ())
 
     override _.Dispose(disposing: bool) =
         if disposing then table.Value.Dispose()

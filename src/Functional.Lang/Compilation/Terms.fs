@@ -123,7 +123,8 @@ module Terms =
                     if operand.Batched then fun x -> Broadcast.toRank rank (Shape.rank operand.Shape) (f x) else f
                 let fa, fb = align a, align b
                 match op with
-                | Add -> fun x -> fa x + fb x
+                // add's alpha is passed, held: TorchSharp's `a + b` makes a temporary one (Scalars.fs).
+                | Add -> fun x -> (fa x).add(fb x, Scalars.one ())
                 | Subtract -> fun x -> fa x - fb x
                 | Multiply -> fun x -> fa x * fb x
                 | Divide -> fun x -> fa x / fb x

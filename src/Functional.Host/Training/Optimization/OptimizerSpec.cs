@@ -6,7 +6,7 @@ namespace Functional.Training.Optimization;
 
 /// <summary>
 /// Which optimizer trains a network, with its settings, as PyTorch names them. Settings left null take the
-/// optimizer's default (PyTorch's). <see cref="Create"/> validates and builds the TorchSharp optimizer.
+/// optimizer's default (PyTorch's). <see cref="Create"/> validates and builds the optimizer.
 /// </summary>
 /// <param name="Name">sgd, rmsprop, adam or adamw.</param>
 public sealed record OptimizerSpec(string Name)
@@ -105,26 +105,25 @@ public sealed record OptimizerSpec(string Name)
 
     /// <summary>
     /// Validates, then builds the optimizer over <paramref name="parameters"/> (pass only trainable ones).
-    /// Build it after the model has moved to its device: TorchSharp keys the state by parameter handle.
+    /// Build it after the model has moved to its device: its state is made like the parameters.
     /// </summary>
     public TrainingOptimizer Create(IEnumerable<Parameter> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         Validate();
-        // TorchSharp keeps the enumerable and walks it on every step: give it a fixed list.
         var list = parameters.ToList();
         if (list.Count == 0) throw new ArgumentException("there are no parameters to optimize", nameof(parameters));
         var lr = EffectiveLearningRate;
         var decay = EffectiveWeightDecay;
         var (beta1, beta2) = EffectiveBetas;
-        torch.optim.Optimizer inner = Name switch
+        ParameterUpdate update = Name switch
         {
-            Sgd => torch.optim.SGD(list, lr, EffectiveMomentum, dampening: 0, weight_decay: decay, nesterov: Nesterov),
-            RmsProp => torch.optim.RMSProp(list, lr, EffectiveAlpha, EffectiveEps, decay, EffectiveMomentum),
-            Adam => torch.optim.Adam(list, lr, beta1, beta2, EffectiveEps, decay),
-            _ => torch.optim.AdamW(list, lr, beta1, beta2, EffectiveEps, decay),
+            Sgd => new SgdUpdate(list, EffectiveMomentum, Nesterov, decay),
+            RmsProp => new RmsPropUpdate(list, EffectiveAlpha, EffectiveEps, decay, EffectiveMomentum),
+            Adam => new AdamUpdate(list, beta1, beta2, EffectiveEps, decay, decoupled: false),
+            _ => new AdamUpdate(list, beta1, beta2, EffectiveEps, decay, decoupled: true),
         };
-        return new TrainingOptimizer(this, list, inner);
+        return new TrainingOptimizer(this, list, update, lr);
     }
 
     /// <summary>

@@ -5,20 +5,22 @@ using static TorchSharp.torch;
 namespace Functional.Training.Optimization;
 
 /// <summary>
-/// A TorchSharp optimizer built from an <see cref="OptimizerSpec"/>, which it owns, with the extras the spec
-/// asks for: gradient clipping inside <see cref="Step"/>, the L1 penalty, the learning rate for schedules,
-/// and an exact save and restore of its state for checkpoints. One training step:
-/// <c>ZeroGrad(); loss = f(x) + Penalty(); loss.backward(); Step();</c>.
+/// An optimizer built from an <see cref="OptimizerSpec"/>: its update rule (<see cref="ParameterUpdate"/>, our
+/// own, which keeps the Scalars it hands libtorch alive), gradient clipping inside <see cref="Step"/>, the L1
+/// penalty, the learning rate for schedules, and an exact save and restore of its state for checkpoints.
+/// One training step: <c>ZeroGrad(); loss = f(x) + Penalty(); loss.backward(); Step();</c>.
 /// </summary>
 public sealed class TrainingOptimizer : IDisposable
 {
-    private readonly optim.Optimizer _inner;
+    private readonly ParameterUpdate update;
+    private double learningRate;
 
-    internal TrainingOptimizer(OptimizerSpec spec, IReadOnlyList<Parameter> parameters, optim.Optimizer inner)
+    internal TrainingOptimizer(OptimizerSpec spec, IReadOnlyList<Parameter> parameters, ParameterUpdate update, double learningRate)
     {
         Spec = spec;
         Parameters = parameters;
-        _inner = inner;
+        this.update = update;
+        this.learningRate = learningRate;
     }
 
     public OptimizerSpec Spec { get; }
@@ -26,23 +28,25 @@ public sealed class TrainingOptimizer : IDisposable
     /// <summary>The parameters it updates, in the order given to <see cref="OptimizerSpec.Create"/>.</summary>
     public IReadOnlyList<Parameter> Parameters { get; }
 
-    /// <summary>The TorchSharp optimizer, for what this class does not cover.</summary>
-    public optim.Optimizer Engine => _inner;
-
-    /// <summary>The learning rate of every parameter group (a schedule sets it).</summary>
+    /// <summary>The learning rate of the next step (a schedule sets it).</summary>
     public double LearningRate
     {
-        get => _inner.ParamGroups.First().LearningRate;
+        get => learningRate;
         set
         {
             if (!(value >= 0) || double.IsInfinity(value))
                 throw new ArgumentOutOfRangeException(nameof(value), value, "the learning rate must be a finite number >= 0");
-            foreach (var group in _inner.ParamGroups) group.LearningRate = value;
+            learningRate = value;
         }
     }
 
-    /// <summary>Zeroes the gradients of the parameters (TorchSharp zeroes them rather than freeing them).</summary>
-    public void ZeroGrad() => _inner.zero_grad();
+    /// <summary>Zeroes the gradients of the parameters (zeroed rather than freed, as TorchSharp does).</summary>
+    public void ZeroGrad()
+    {
+        using var scope = NewDisposeScope();
+        foreach (var p in Parameters)
+            p.grad?.zero_();
+    }
 
     /// <summary>
     /// Clips the gradients as the spec says: first by global norm (all parameters together, as
@@ -51,11 +55,30 @@ public sealed class TrainingOptimizer : IDisposable
     /// </summary>
     public double? ClipGradients()
     {
+        if (Spec.ClipNorm is null && Spec.ClipValue is null) return null;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var grads = Parameters.Select(p => p.grad).OfType<Tensor>().ToList();
+        if (grads.Count == 0) return Spec.ClipNorm is null ? null : 0.0;
         double? norm = null;
         if (Spec.ClipNorm is { } maxNorm)
-            norm = nn.utils.clip_grad_norm_(Parameters, maxNorm);
+        {
+            // As PyTorch: the norm of the per-parameter norms, and a factor min(1, max / (norm + 1e-6)).
+            var total = stack(grads.Select(g => g.square().sum().to_type(ScalarType.Float64))).sum().sqrt().ToDouble();
+            norm = total;
+            var factor = maxNorm / (total + 1e-6);
+            if (factor < 1)
+            {
+                using var scale = factor.ToScalar();
+                foreach (var g in grads) g.mul_(scale);
+            }
+        }
         if (Spec.ClipValue is { } maxValue)
-            nn.utils.clip_grad_value_(Parameters, maxValue);
+        {
+            using var low = (-maxValue).ToScalar();
+            using var high = maxValue.ToScalar();
+            foreach (var g in grads) g.clamp_(low, high);
+        }
         return norm;
     }
 
@@ -63,11 +86,7 @@ public sealed class TrainingOptimizer : IDisposable
     public void Step()
     {
         ClipGradients();
-        // Known problem: TorchSharp 0.107's optimisers hand libtorch Scalars made from doubles without
-        // keeping them alive (dotnet/TorchSharp#1496); training on data files, which allocates a lot, has
-        // failed intermittently here with "Expected false to be true ... toFloat". The fix is an update
-        // step of our own that owns its Scalars.
-        using var result = _inner.step();
+        update.Step(learningRate);
     }
 
     /// <summary>
@@ -82,17 +101,19 @@ public sealed class TrainingOptimizer : IDisposable
         foreach (var w in weights)
         {
             var term = w.abs().sum();
-            sum = sum is null ? term : sum + term;
+            sum = sum is null ? term : sum.add(term, Functional.Lang.Compilation.Scalars.one());
         }
-        return sum is null ? null : sum * Spec.L1;
+        if (sum is null) return null;
+        using var lambda = Spec.L1.ToScalar();
+        return sum.mul(lambda);
     }
 
     /// <summary>The L1 penalty over every parameter this optimizer updates.</summary>
     public Tensor? Penalty() => Penalty(Parameters);
 
     /// <summary>
-    /// The optimizer's state (moments, momentum buffers, step counts and its settings, the learning rate
-    /// included) in TorchSharp's binary format; <see cref="LoadState(byte[])"/> restores it exactly.
+    /// The optimizer's state (its name, the learning rate, step counts, moments and momentum buffers, bit for
+    /// bit); <see cref="LoadState(byte[])"/> restores it exactly.
     /// </summary>
     public byte[] SaveState()
     {
@@ -105,13 +126,14 @@ public sealed class TrainingOptimizer : IDisposable
     public void SaveState(Stream stream)
     {
         using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        Helper.save_state_dict(writer);
+        update.Save(writer, learningRate);
         writer.Flush();
     }
 
     /// <summary>
     /// Restores a state saved by <see cref="SaveState()"/> from an optimizer of the same kind over parameters
-    /// of the same shapes (TorchSharp throws otherwise). The learning rate comes back too.
+    /// of the same shapes and types (an <see cref="InvalidDataException"/> otherwise, and nothing changes).
+    /// The learning rate comes back too.
     /// </summary>
     public void LoadState(byte[] state)
     {
@@ -124,10 +146,8 @@ public sealed class TrainingOptimizer : IDisposable
     public void LoadState(Stream stream)
     {
         using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        Helper.load_state_dict(reader);
+        learningRate = update.Load(reader);
     }
 
-    public void Dispose() => _inner.Dispose();
-
-    private OptimizerHelper Helper => (OptimizerHelper)_inner;
+    public void Dispose() => update.Dispose();
 }

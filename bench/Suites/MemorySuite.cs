@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 
 namespace Functional.Bench.Suites;
 
-/// <summary>Resident memory of one process over a training run (MB): after each epoch, and the peak.</summary>
+/// <summary>Resident memory of one process over a training run (MB): before it, after each epoch, and the peak while training.</summary>
 public sealed record MemoryResult(string Side, int Examples, int Epochs, int Batch, double StartMb, double[] AfterEpochMb, double PeakMb,
     double[] EpochSeconds, double[] ManagedCommittedMb)
 {
@@ -112,6 +112,7 @@ public static class MemorySuite
         // Aggressive: compact, and give the freed memory back to the system, so that it is not counted.
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
+        ResidentMemory.ResetPeak();
         return ResidentMemory.CurrentMb();
     }
 
@@ -127,6 +128,19 @@ public static class ResidentMemory
 {
     public static double CurrentMb() => Read("VmRSS:");
     public static double PeakMb() => Read("VmHWM:");
+
+    /// <summary>Starts the peak (VmHWM) over from the current size, so that setting up is not counted (Linux 4.0 and later).</summary>
+    public static void ResetPeak()
+    {
+        try
+        {
+            File.WriteAllText("/proc/self/clear_refs", "5");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"warning: the peak resident memory includes setting up ({e.Message})");
+        }
+    }
 
     private static double Read(string field)
     {

@@ -23,6 +23,20 @@ public sealed class EndToEndTests : IDisposable
     }
 
     [Fact]
+    public void Fnn_check_reports_train_block_settings_out_of_range_at_their_place()
+    {
+        var bad = Path.Combine(directory, "lr.fnn");
+        File.WriteAllText(bad, "model M : [1] -> [1] =\n    dense 1\n\ntrain M with\n    loss = mse\n    optimizer = adam (lr = -1)\n");
+        var result = Processes.Fnn("check", bad);
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains($"{bad}:6:17: error: train M's optimizer: the learning rate must be positive, but it is -1", result.Error);
+        Assert.Contains("  |                 ^^^^^^^^^^^^^^", result.Error);
+        var json = Processes.Fnn("check", bad, "--format", "json");
+        Assert.Equal(1, json.ExitCode);
+        Assert.Contains("\"message\": \"train M's optimizer: the learning rate must be positive, but it is -1\"", json.Output);
+    }
+
+    [Fact]
     public void Fnn_check_passes_the_example_and_exits_0()
     {
         var result = Processes.Fnn("check", "examples/xor/xor.fnn");

@@ -39,6 +39,24 @@ public class NetworkTests
         Assert.Single(e.Diagnostics);
     }
 
+    [Theory]
+    [InlineData("optimizer = adam (lr = -1)", "6:17", "train M's optimizer: the learning rate must be positive, but it is -1", 14)]
+    [InlineData("optimizer = sgd (nesterov = true)", "6:17", "train M's optimizer: nesterov needs momentum > 0", 21)]
+    [InlineData("schedule = cosine (epochs = 0)", "6:16", "train M's schedule: epochs must be positive, but it is 0", 19)]
+    [InlineData("schedule = stepDecay (every = 2, warmupSteps = 5, warmupEpochs = 1)", "6:16",
+        "train M's schedule: give warmupSteps or warmupEpochs, not both", 56)]
+    [InlineData("schedule = cosine (epochs = 5, minLr = 0.1)", "6:16",
+        "train M's schedule: the cosine schedule's minLr (0.1) is above the learning rate (0.01)", 32)]
+    public void Train_block_settings_out_of_range_are_reported_where_they_are_written(string setting, string place, string message, int carets)
+    {
+        var source = $"model M : [1] -> [1] =\n    dense 1\n\ntrain M with\n    data = [ [0] => [1] ]\n    {setting}\n";
+        var e = Assert.Throws<FnnCompileException>(() => FnnFile.FromSource(source, "train.fnn"));
+        Assert.StartsWith($"train.fnn:{place}: error: {message}", e.Message);
+        Assert.Contains($"6 |     {setting}", e.Message);
+        Assert.Contains("  | " + new string(' ', int.Parse(place.Split(':')[1]) - 1) + new string('^', carets) + "\n", e.Message + "\n");
+        Assert.Single(e.Diagnostics);
+    }
+
     [Fact]
     public void A_missing_file_is_a_clear_error() =>
         Assert.Contains("no-such.fnn: no such file",

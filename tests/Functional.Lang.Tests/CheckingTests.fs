@@ -68,7 +68,7 @@ train Xor with
             let t = List.exactlyOne p.Trains
             Expect.equal t.Inputs [| [| 0.0; 0.0 |]; [| 0.0; 1.0 |]; [| 1.0; 0.0 |]; [| 1.0; 1.0 |] |] "inputs"
             Expect.equal t.Targets [| [| 0.0 |]; [| 1.0 |]; [| 1.0 |]; [| 0.0 |] |] "targets"
-            Expect.equal t.Optimizer { Name = "sgd"; Options = [ "lr", "0.5" ] } "optimizer"
+            Expect.equal (t.Optimizer.Name, t.Optimizer.Options) ("sgd", [ "lr", "0.5" ]) "optimizer"
             Expect.isNone t.Schedule "no schedule"
             Expect.equal t.Epochs 3000 "epochs"
             Expect.equal t.Loss MeanSquaredError "loss"
@@ -81,8 +81,12 @@ train Xor with
                     + "\ntrain Xor with\n    data = [ [0; 0] => [0] ]\n    optimizer = adamw (lr = 0.001, weightDecay = 0.05)\n    schedule = cosine (epochs = 10, warmupEpochs = 1)\n"
                 )
             let t = List.exactlyOne p.Trains
-            Expect.equal t.Optimizer { Name = "adamw"; Options = [ "lr", "0.001"; "weight_decay", "0.05" ] } "optimizer"
-            Expect.equal t.Schedule (Some { Name = "cosine"; Options = [ "epochs", "10"; "warmup_epochs", "1" ] }) "schedule"
+            Expect.equal (t.Optimizer.Name, t.Optimizer.Options) ("adamw", [ "lr", "0.001"; "weight_decay", "0.05" ]) "optimizer"
+            // Where each is written, for the host's range checks to point at.
+            Expect.equal (t.Optimizer.Range.Start.Line, t.Optimizer.Range.Start.Column) (6, 17) "optimizer's place"
+            let schedule = t.Schedule |> Option.get
+            Expect.equal (schedule.Name, schedule.Options) ("cosine", [ "epochs", "10"; "warmup_epochs", "1" ]) "schedule"
+            Expect.equal (schedule.Range.Start.Line, schedule.Range.Start.Column) (7, 16) "schedule's place"
         }
 
         bad "an option an optimizer does not have" "model M : [1] -> [1] =\n    dense 1\n\ntrain M with\n    data = [ [0] => [1] ]\n    optimizer = adam (momentum = 0.9)\n" "6:23" "adam has no option 'momentum'"

@@ -59,11 +59,9 @@ public sealed class FnnFile
     {
         var overrides = Overrides(hyperparameters);
         var (result, sources) = Language.checkWith(overrides, fileName, source);
-        if (result.IsError)
-        {
-            var diagnostics = result.ErrorValue.ToList();
-            throw new FnnCompileException(Language.renderWith(sources, result.ErrorValue), diagnostics);
-        }
+        var diagnostics = result.IsError ? result.ErrorValue.ToList() : TrainBlockChecks.Diagnose(result.ResultValue).ToList();
+        if (diagnostics.Count > 0)
+            throw new FnnCompileException(Language.renderWith(sources, Microsoft.FSharp.Collections.ListModule.OfSeq(diagnostics)), diagnostics);
         return new FnnFile(fileName, source, result.ResultValue);
     }
 

@@ -32,12 +32,9 @@ public sealed record TrainingPlan
         Inputs = plan.Inputs.Select(x => x.Select(v => (float)v).ToArray()).ToList(),
         Targets = plan.Targets.Select(x => x.Select(v => (float)v).ToArray()).ToList(),
         Loss = plan.Loss,
-        Optimizer = OptimizerSpec.Parse(plan.Optimizer.Name, Options(plan.Optimizer)),
-        Schedule = plan.Schedule is { } schedule ? ScheduleSpec.Parse(schedule.Value.Name, Options(schedule.Value)) : null,
+        Optimizer = OptimizerSpec.Parse(plan.Optimizer.Name, TrainBlockChecks.Options(plan.Optimizer)),
+        Schedule = plan.Schedule is { } schedule ? ScheduleSpec.Parse(schedule.Value.Name, TrainBlockChecks.Options(schedule.Value)) : null,
         Epochs = plan.Epochs,
         BatchSize = plan.Batch is { } batch ? batch.Value : null,
     };
-
-    private static Dictionary<string, string> Options(Configured configured) =>
-        configured.Options.ToDictionary(o => o.Item1, o => o.Item2);
 }

@@ -66,7 +66,7 @@ let private configured name (options: string list) (make: Configured -> Value) =
             | VError -> Error []
             | other -> Checked.fail at (sprintf "%s's %s must be a number, true/false or a string, but it is %s" name option (Value.describe other)))
         |> Checked.all
-        |> Result.map (fun options -> make { Name = name; Options = options }))
+        |> Result.map (fun options -> make { Name = name; Options = options; Range = call.Range }))
 
 let private optimizers =
     let common = [ "lr"; "weightDecay"; "l1"; "clipNorm"; "clipValue" ]

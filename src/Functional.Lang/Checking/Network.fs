@@ -157,11 +157,12 @@ type Loss =
     | Custom of Term
 
 /// An optimizer or a learning-rate schedule as written (`adam (lr = 0.001, weightDecay = 0.01)`): its
-/// name and options, with option names in the host's spelling (`weight_decay`) and values as text.
-/// The host builds and range-checks it.
+/// name and options, with option names in the host's spelling (`weight_decay`) and values as text, and
+/// where it is written. The host builds and range-checks it (and reports a bad value at that place).
 type Configured =
     { Name: string
-      Options: (string * string) list }
+      Options: (string * string) list
+      Range: Range }
 
 /// A checked `model` declaration.
 type Model =

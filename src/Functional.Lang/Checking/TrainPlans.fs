@@ -125,7 +125,7 @@ let internal trainPlan (env: Env) (declared: string list) (models: Model list) (
                         | None, VError -> Error []
                         | None, _ -> fail r (sprintf "%s must be %s, but it is %s" what names (describe v)))
                 let! optimizer =
-                    valueOf "optimizer" (configuredOf "optimizer" (function VOptimizer o -> Some o | _ -> None) "sgd, rmsprop, adam or adamw") (fun () -> Ok { Name = "sgd"; Options = [] })
+                    valueOf "optimizer" (configuredOf "optimizer" (function VOptimizer o -> Some o | _ -> None) "sgd, rmsprop, adam or adamw") (fun () -> Ok { Name = "sgd"; Options = []; Range = t.Range })
                 let! schedule =
                     valueOf
                         "schedule"

@@ -11,11 +11,11 @@ namespace Functional.Bench;
 /// <summary>
 /// The benchmark suite: `dotnet run -c Release --project bench [-- --quick] [--out DIR]` (see bench/README.md).
 /// `--verify` only checks that the hand-written networks compute what the compiled ones do; `--smoke` runs
-/// every part once or twice, for the test suite.
+/// every part once or twice, for the test suite; `--check` exits with 3 when a limit (Reports/Limits.cs) is missed.
 /// </summary>
 public static class Program
 {
-    private const string Usage = "usage: Functional.Bench [--quick | --smoke] [--out DIR] | --verify";
+    private const string Usage = "usage: Functional.Bench [--quick | --smoke] [--out DIR] [--check] | --verify";
 
     /// <summary>Outputs of the two versions of a network may differ by rounding only.</summary>
     private const double Tolerance = 1e-4;
@@ -43,12 +43,14 @@ public static class Program
 
         var settings = BenchSettings.Full;
         var output = Path.Combine(repository, "bench", "results");
+        var check = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--quick": settings = BenchSettings.Quick; break;
                 case "--smoke": settings = BenchSettings.Smoke; break;
+                case "--check": check = true; break;
                 case "--out" when i + 1 < args.Length: output = Path.GetFullPath(args[++i]); break;
                 default:
                     Console.Error.WriteLine($"unknown argument '{args[i]}'\n{Usage}");
@@ -64,7 +66,10 @@ public static class Program
         Console.WriteLine();
         Console.WriteLine(markdown);
         Console.WriteLine($"written: {Path.Combine(output, "results.md")}, summary.json, details.json, chart.png");
-        return 0;
+        if (!check) return 0;
+        var missed = Limits.Missed(results);
+        foreach (var line in missed) Console.Error.WriteLine($"limit missed: {line}");
+        return missed.Count == 0 ? 0 : 3;
     }
 
     private static BenchResults Run(string repository, BenchSettings settings)

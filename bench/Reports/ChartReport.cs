@@ -26,7 +26,7 @@ public static class ChartReport
             null, null, rows.Select(c => c.RatioHigh - c.Ratio).ToList(), rows.Select(c => c.Ratio - c.RatioLow).ToList());
         interval.Color = Colors.Black;
         plot.Add.Plottable(interval);
-        var limit = plot.Add.HorizontalLine(MarkdownReport.RatioLimit, 2, Colors.Red, LinePattern.Dashed);
+        var limit = plot.Add.HorizontalLine(Limits.Ratio, 2, Colors.Red, LinePattern.Dashed);
         limit.LegendText = "limit 1.05";
         var parity = plot.Add.HorizontalLine(1.0, 1, Colors.Gray);
         parity.LegendText = "parity";

@@ -7,10 +7,6 @@ namespace Functional.Bench.Reports;
 /// <summary>results.md: the tables of bench/README.md.</summary>
 public static class MarkdownReport
 {
-    public const double RatioLimit = 1.05;
-    public const double CeilingFractionFloor = 0.55;
-    public const double CompileLimitMs = 200;
-
     public static string Render(BenchResults r)
     {
         var s = new StringBuilder();
@@ -28,7 +24,7 @@ public static class MarkdownReport
         s.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
         foreach (var c in r.Comparisons)
             s.AppendLine($"| {c.Network} | {c.Phase} | {F(c.CompiledMs)} ({F(c.CompiledP25Ms)}–{F(c.CompiledP75Ms)}) | " +
-                         $"{F(c.HandWrittenMs)} ({F(c.HandWrittenP25Ms)}–{F(c.HandWrittenP75Ms)}) | **{c.Ratio:0.000}**{Mark(c.Ratio <= RatioLimit)} | " +
+                         $"{F(c.HandWrittenMs)} ({F(c.HandWrittenP25Ms)}–{F(c.HandWrittenP75Ms)}) | **{c.Ratio:0.000}**{Mark(c.Ratio <= Limits.Ratio)} | " +
                          $"{c.RatioLow:0.000}–{c.RatioHigh:0.000} | " +
                          $"{c.Runs} | {r.Verification[c.Network]:0.0e+0} |");
         s.AppendLine();
@@ -58,7 +54,7 @@ public static class MarkdownReport
         {
             var fraction = gflops / r.CeilingGflops;
             s.AppendLine($"MLP training step (compiled): {gflops:0.0} GFLOP/s of matrix products = **{fraction:P1}** of the ceiling " +
-                         $"({r.CeilingGflops:0.0} GFLOP/s; floor {CeilingFractionFloor:P0}){Mark(fraction >= CeilingFractionFloor)}. " +
+                         $"({r.CeilingGflops:0.0} GFLOP/s; floor {Limits.CeilingFraction:P0}){Mark(fraction >= Limits.CeilingFraction)}. " +
                          "Only the products are counted (forward, the weights' gradients, the inputs' gradients but the first layer's); " +
                          "activations, the loss and Adam's update are extra work done in the same time.");
             s.AppendLine();
@@ -71,7 +67,7 @@ public static class MarkdownReport
         s.AppendLine("|---|---:|");
         s.AppendLine($"| check (parse, names, shapes) | {F(k.CheckMs)} |");
         s.AppendLine($"| compile the checked model (modules, initialised weights) | {F(k.CompileMs)} |");
-        s.AppendLine($"| **source to network** (limit {CompileLimitMs:0} ms) | **{F(k.TotalMs)}**{Mark(k.TotalMs < CompileLimitMs)} |");
+        s.AppendLine($"| **source to network** (limit {Limits.CompileMs:0} ms) | **{F(k.TotalMs)}**{Mark(k.TotalMs < Limits.CompileMs)} |");
         s.AppendLine($"| for scale: the same network built by hand (TorchSharp Sequential) | {F(k.HandBuiltMs)} |");
         s.AppendLine();
 

@@ -1,0 +1,27 @@
+namespace Functional.Bench.Reports;
+
+/// <summary>What the suite promises (the benchmark issue's "must show"), and which of it a run missed.</summary>
+public static class Limits
+{
+    /// <summary>Compiled / hand-written median time of a training step and of an inference batch, at most.</summary>
+    public const double Ratio = 1.05;
+
+    /// <summary>The MLP training step's FLOP/s as a fraction of the matmul ceiling, at least.</summary>
+    public const double CeilingFraction = 0.55;
+
+    /// <summary>Source to network for the generated 100-layer model, below (milliseconds).</summary>
+    public const double CompileMs = 200;
+
+    /// <summary>One line per limit the run did not meet; empty when it met them all.</summary>
+    public static IReadOnlyList<string> Missed(BenchResults r)
+    {
+        var missed = new List<string>();
+        foreach (var c in r.Comparisons.Where(c => c.Ratio > Ratio))
+            missed.Add($"{c.Network} {c.Phase}: compiled / hand-written is {c.Ratio:0.000}, above {Ratio}");
+        if (r.Comparisons.FirstOrDefault(c => c.FractionOfCeiling is not null) is { FractionOfCeiling: { } fraction } mlp && fraction < CeilingFraction)
+            missed.Add($"{mlp.Network} train: {fraction:P1} of the matmul ceiling, below {CeilingFraction:P0}");
+        if (r.Compile.TotalMs >= CompileMs)
+            missed.Add($"compiling the {r.Compile.Layers}-layer model took {r.Compile.TotalMs:0.0} ms, not below {CompileMs} ms");
+        return missed;
+    }
+}

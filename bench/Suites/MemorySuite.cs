@@ -16,7 +16,7 @@ namespace Functional.Bench.Suites;
 public sealed record MemoryResult(string Side, int Examples, int Epochs, int Batch, double StartMb, double[] AfterEpochMb, double PeakMb,
     double[] EpochSeconds, double[] ManagedCommittedMb)
 {
-    /// <summary>The median after the second epoch on, when allocations have settled.</summary>
+    /// <summary>The median from the end of epoch 3 on, when allocations have settled.</summary>
     public double SteadyMb => new Sample(AfterEpochMb.Length > 2 ? AfterEpochMb.Skip(2) : AfterEpochMb.TakeLast(1)).Median;
 
     /// <summary>The epoch the second half of the run starts from (1-based): growth is measured from there.</summary>
@@ -33,7 +33,8 @@ public sealed record MemoryResult(string Side, int Examples, int Epochs, int Bat
 /// </summary>
 public static class MemorySuite
 {
-    public const int Batch = 128;
+    /// <summary>The same batch as the hand-written loop (EpochSuite) uses.</summary>
+    public const int Batch = EpochSuite.Batch;
 
     /// <summary>Runs one side in a child process (this program, <c>memory compiled|handwritten</c>).</summary>
     public static MemoryResult Measure(string side, int examples, int epochs)

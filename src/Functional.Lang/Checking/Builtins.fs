@@ -1,4 +1,4 @@
-/// The names every program can use: layers, activations, math, initialisers, losses, optimizers.
+/// The names every program can use: layers, activations, math, initialisers, losses, optimizers (TrainSettingBuiltins).
 module Functional.Lang.Checking.Builtins
 
 open Functional.Lang
@@ -47,44 +47,6 @@ let private mathFunction name op =
                 VFloat(f x))
         | VError, _ -> Error []
         | v, at -> Checked.fail at (sprintf "%s needs a tensor or a number, but got %s" name (Value.describe v)))
-
-/// `weightDecay` as the host spells it: `weight_decay`.
-let private snakeCase (name: string) =
-    name |> Seq.collect (fun c -> if System.Char.IsUpper c then [ '_'; System.Char.ToLowerInvariant c ] else [ c ]) |> Seq.toArray |> System.String
-
-/// An optimizer or schedule: a function of named options only; the host checks their ranges.
-let private configured name (options: string list) (make: Configured -> Value) =
-    func name [] (options |> List.map (fun o -> o, VError)) (fun call ->
-        call.Named
-        |> Map.toList
-        |> List.map (fun (option, (v, at)) ->
-            match v with
-            | VInt n -> Ok(snakeCase option, string n)
-            | VFloat f -> Ok(snakeCase option, f.ToString("R", System.Globalization.CultureInfo.InvariantCulture))
-            | VBool b -> Ok(snakeCase option, (if b then "true" else "false"))
-            | VString text -> Ok(snakeCase option, text)
-            | VError -> Error []
-            | other -> Checked.fail at (sprintf "%s's %s must be a number, true/false or a string, but it is %s" name option (Value.describe other)))
-        |> Checked.all
-        |> Result.map (fun options -> make { Name = name; Options = options; Range = call.Range }))
-
-let private optimizers =
-    let common = [ "lr"; "weightDecay"; "l1"; "clipNorm"; "clipValue" ]
-    [ "sgd", common @ [ "momentum"; "nesterov" ]
-      "rmsprop", common @ [ "momentum"; "alpha"; "eps" ]
-      "adam", common @ [ "beta1"; "beta2"; "eps" ]
-      "adamw", common @ [ "beta1"; "beta2"; "eps" ] ]
-    |> List.map (fun (name, options) -> name, (fun (_: Range) -> configured name options VOptimizer))
-
-let private schedules =
-    let warmup = [ "warmupSteps"; "warmupEpochs"; "warmupStart" ]
-    [ "stepDecay", "step", [ "every"; "gamma" ] @ warmup
-      "exponential", "exponential", [ "gamma" ] @ warmup
-      "cosine", "cosine", [ "epochs"; "minLr" ] @ warmup
-      "plateau", "plateau", [ "factor"; "patience"; "minDelta"; "cooldown"; "minLr"; "mode" ] @ warmup
-      "warmup", "warmup", [ "steps"; "epochs"; "start" ] ]
-    |> List.map (fun (word, name, options) ->
-        word, (fun (_: Range) -> configured word options (fun c -> VSchedule { c with Name = name })))
 
 let private initialiser name positional (make: float list -> Init) =
     func name positional [] (fun call ->
@@ -170,6 +132,5 @@ let table: Map<string, Range -> Value> =
             "bce", constant (VLoss BinaryCrossEntropy)
             "crossEntropy", constant (VLoss CrossEntropy)
             "l1", constant (VLoss L1) ]
-        @ optimizers
-        @ schedules
+        @ TrainSettingBuiltins.table
     )

@@ -47,15 +47,17 @@ let private guarded (command: unit -> int) =
 let main argv =
     try
         let results = parser.ParseCommandLine(argv, raiseOnUsage = true)
+        if results.Contains Version then
+            printfn "fnn %s" (typeof<FnnFile>.Assembly.GetName().Version.ToString(3))
+            Exit.ok
+        else
         match results.GetSubCommand() with
         | Check args -> guarded (fun () -> Commands.Check.run args)
         | Summary args -> guarded (fun () -> Commands.Summary.run args)
         | Train args -> guarded (fun () -> Commands.Train.run args)
         | Eval args -> guarded (fun () -> Commands.Eval.run args)
         | Predict args -> guarded (fun () -> Commands.Predict.run args)
-        | Version ->
-            printfn "fnn %s" (typeof<FnnFile>.Assembly.GetName().Version.ToString(3))
-            Exit.ok
+        | Version -> Exit.usage // handled above
     with :? ArguParseException as e ->
         if e.ErrorCode = ErrorCode.HelpText then
             printfn "%s" e.Message

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Functional.Checkpoints;
+using Functional.Data;
+using Functional.Lang.Checking;
 using Functional.Host.Tests.Support;
 using Functional.Networks;
 using Functional.Training;
@@ -88,5 +90,69 @@ public sealed class CheckpointTests : IDisposable
 
         File.WriteAllText(Path.Combine(directory, Checkpoint.MetadataFile), "{ not json");
         Assert.IsType<CheckpointFormatException>(Assert.ThrowsAny<IOException>(() => Checkpoint.ReadMetadata(directory)));
+    }
+
+    /// <summary>Every file under <paramref name="root"/> with its bytes, to show that nothing changed.</summary>
+    private static Dictionary<string, string> Contents(string root) =>
+        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(root, f), f => Convert.ToBase64String(File.ReadAllBytes(f)));
+
+    private static InMemoryDataset XorData() =>
+        new([[0f, 0f], [0f, 1f], [1f, 0f], [1f, 1f]], new[] { new[] { 0f }, new[] { 1f }, new[] { 1f }, new[] { 0f } });
+
+    [Fact]
+    public void Saving_into_a_folder_that_holds_other_files_is_refused_and_leaves_them_untouched()
+    {
+        var target = Directory.CreateDirectory(Path.Combine(directory, "mine")).FullName;
+        File.WriteAllText(Path.Combine(target, "notes.txt"), "mine");
+        File.WriteAllText(Path.Combine(target, Checkpoint.MetadataFile), "not a checkpoint's, but named like one");
+        Directory.CreateDirectory(Path.Combine(target, "data"));
+        File.WriteAllText(Path.Combine(target, "data", "train.csv"), "1,2,3");
+        var before = Contents(target);
+
+        using var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 });
+        var saved = Assert.Throws<IOException>(() => network.Save(target));
+        Assert.Equal($"{target} is not a checkpoint folder: it holds data/, notes.txt. A checkpoint is saved only into a new or empty folder, " +
+                     "or over an earlier checkpoint, so that no other file is overwritten or deleted: choose another folder", saved.Message);
+        using var data = XorData();
+        var fitted = Assert.Throws<IOException>(() => network.Fit(data, null,
+            new FitOptions { Loss = Loss.MeanSquaredError, Epochs = 1, CheckpointDirectory = target }));
+        Assert.Contains($"{target} is not a checkpoint folder: it holds data/, notes.txt.", fitted.Message);
+        Assert.Equal(before, Contents(target));
+    }
+
+    [Fact]
+    public void A_checkpoint_folder_is_replaced_by_the_next_run_and_nothing_is_left_beside_it()
+    {
+        var target = Path.Combine(directory, "run");
+        using var data = XorData();
+        var options = new FitOptions { Loss = Loss.MeanSquaredError, Epochs = 3, Seed = 1, CheckpointDirectory = target };
+        using (var first = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 }))
+            first.Fit(data, null, options);
+        var firstWeights = File.ReadAllBytes(Path.Combine(target, Checkpoint.WeightsFile));
+        using (var second = XorFile.Compile("Xor", new NetworkOptions { Seed = 2 }))
+        {
+            second.Fit(data, null, options with { Epochs = 2 });
+            second.Save(target); // over the checkpoint Fit wrote, in place: the training state stays for --resume
+        }
+        Assert.Equal([Checkpoint.MetadataFile, "optimizer.bin", "training.json", Checkpoint.WeightsFile],
+            Directory.GetFiles(target).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.NotEqual(firstWeights, File.ReadAllBytes(Path.Combine(target, Checkpoint.WeightsFile)));
+        Assert.Contains("\"epoch\": 2,", File.ReadAllText(Path.Combine(target, "training.json")));
+        Assert.Equal(["run"], Directory.GetFileSystemEntries(directory).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void A_folder_beside_the_checkpoint_that_holds_other_files_is_not_deleted()
+    {
+        var target = Path.Combine(directory, "run");
+        var next = Directory.CreateDirectory(target + ".next").FullName;
+        File.WriteAllText(Path.Combine(next, "keep.txt"), "mine");
+        using var data = XorData();
+        using var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 });
+        var e = Assert.Throws<IOException>(() => network.Fit(data, null,
+            new FitOptions { Loss = Loss.MeanSquaredError, Epochs = 1, CheckpointDirectory = target }));
+        Assert.StartsWith($"{next} is not a checkpoint folder: it holds keep.txt.", e.Message);
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(next, "keep.txt")));
     }
 }

@@ -196,6 +196,71 @@ public sealed class EndToEndTests : IDisposable
     }
 
     [Fact]
+    public void Fnn_version_prints_the_assemblys_version()
+    {
+        var result = Processes.Fnn("--version");
+        Assert.True(result.ExitCode == 0, result.Error);
+        var version = typeof(Functional.Networks.Network).Assembly.GetName().Version!.ToString(3);
+        Assert.Equal($"fnn {version}", result.Output.Trim());
+    }
+
+    /// <summary>Every file under <paramref name="root"/> with its bytes, to show that nothing changed.</summary>
+    private static Dictionary<string, string> Contents(string root) =>
+        Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .ToDictionary(f => Path.GetRelativePath(root, f), f => Convert.ToBase64String(File.ReadAllBytes(f)));
+
+    [Fact]
+    public void Fnn_train_out_refuses_a_folder_that_holds_other_files_and_leaves_them_untouched()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(directory, "results")).FullName;
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "mine");
+        var before = Contents(folder);
+        var train = Processes.Fnn("train", "examples/xor/xor.fnn", "--model", "Xor", "--epochs", "2", "--out", folder);
+        Assert.Equal(1, train.ExitCode);
+        Assert.Contains($"error: {folder} is not a checkpoint folder: it holds notes.txt.", train.Error);
+        Assert.DoesNotContain("Training Xor", train.Output); // refused before any training
+        Assert.Equal(before, Contents(folder));
+
+        // On data files too, and with --out . beside the source and the data.
+        var data = WriteIdx("train", 8, 1);
+        var source = Path.Combine(directory, "tiny.fnn");
+        File.WriteAllText(source, "model Tiny : [4] -> [2] =\n    dense 2\n\ntrain Tiny with\n    loss = crossEntropy\n    epochs = 1\n");
+        var all = Contents(directory);
+        var here = Processes.FnnIn(directory, "train", "tiny.fnn", "--data", Path.GetFileName(data), "--out", ".");
+        Assert.Equal(1, here.ExitCode);
+        Assert.Contains("error: . is the current folder or holds it", here.Error);
+        Assert.Equal(all, Contents(directory));
+        var beside = Processes.FnnIn(directory, "train", "tiny.fnn", "--data", Path.GetFileName(data), "--out", "results");
+        Assert.Equal(1, beside.ExitCode);
+        Assert.Contains("error: results is not a checkpoint folder: it holds notes.txt.", beside.Error);
+        Assert.Equal(all, Contents(directory));
+    }
+
+    [Fact]
+    public void Fnn_train_out_replaces_an_earlier_checkpoint()
+    {
+        var data = WriteIdx("train", 8, 1);
+        var source = Path.Combine(directory, "tiny.fnn");
+        File.WriteAllText(source, "model Tiny : [4] -> [2] =\n    dense 2\n\ntrain Tiny with\n    loss = crossEntropy\n    epochs = 1\n");
+        var run = Path.Combine(directory, "run");
+        var first = Processes.Fnn("train", source, "--data", data, "--out", run, "--seed", "1");
+        Assert.True(first.ExitCode == 0, first.Error);
+        var before = File.ReadAllBytes(Path.Combine(run, "weights.safetensors"));
+        var second = Processes.Fnn("train", source, "--data", data, "--out", run, "--seed", "2");
+        Assert.True(second.ExitCode == 0, second.Error);
+        Assert.NotEqual(before, File.ReadAllBytes(Path.Combine(run, "weights.safetensors")));
+        Assert.Equal(["model.json", "optimizer.bin", "training.json", "weights.safetensors"],
+            Directory.GetFiles(run).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        var xor = Path.Combine(directory, "xor");
+        foreach (var seed in new[] { "1", "2" })
+        {
+            var trained = Processes.Fnn("train", "examples/xor/xor.fnn", "--model", "Xor", "--epochs", "2", "--seed", seed, "--out", xor);
+            Assert.True(trained.ExitCode == 0, trained.Error);
+        }
+        Assert.Contains("\"seed\": 2", File.ReadAllText(Path.Combine(xor, "model.json")));
+    }
+
+    [Fact]
     public void Fnn_help_is_argus_and_a_bad_flag_is_a_usage_error()
     {
         var help = Processes.Fnn("train", "--help");

@@ -1,5 +1,8 @@
-using Functional.Networks;
+using Functional.Data;
 using Functional.Devices;
+using Functional.Lang.Checking;
+using Functional.Networks;
+using Functional.Training;
 using Functional.Host.Tests.Support;
 
 namespace Functional.Host.Tests;
@@ -106,13 +109,112 @@ public class NetworkTests
         Assert.Equal(17, network.ParameterCount);
     }
 
-    [Fact]
-    public void A_disposed_network_refuses_work()
+    /// <summary>One call of every public member of <see cref="Network"/>, by name (a disposed network must refuse each).</summary>
+    private static Dictionary<string, Func<Network, object?>> EveryMember(string directory)
     {
-        var network = FnnFile.FromSource(Xor).Compile();
-        network.Dispose();
-        network.Dispose();
-        Assert.Throws<ObjectDisposedException>(() => network.Predict([0f, 1f]));
+        var plan = FnnFile.FromSource(Xor).TrainingPlan();
+        var data = new InMemoryDataset([[0f, 0f], [1f, 1f]], new[] { new[] { 0f }, new[] { 1f } });
+        var fit = new FitOptions { Loss = Loss.MeanSquaredError };
+        return new()
+        {
+            ["Module"] = n => n.Module,
+            ["Source"] = n => n.Source,
+            ["Options"] = n => n.Options,
+            ["Name"] = n => n.Name,
+            ["Model"] = n => n.Model,
+            ["Parameters"] = n => n.Parameters,
+            ["ParameterCount"] = n => n.ParameterCount,
+            ["Predict"] = n => n.Predict([0f, 1f]),
+            ["Predict(batch)"] = n => n.Predict([[0f, 1f], [1f, 1f]]),
+            ["Evaluate"] = n => n.Evaluate(plan),
+            ["Evaluate(data)"] = n => n.Evaluate(data, Loss.MeanSquaredError),
+            ["Train"] = n => n.Train(plan),
+            ["TrainAsync"] = n => n.TrainAsync(plan).GetAwaiter().GetResult(),
+            ["Fit"] = n => n.Fit(data, null, fit),
+            ["FitAsync"] = n => n.FitAsync(data, null, fit).GetAwaiter().GetResult(),
+            ["Save"] = n => { n.Save(directory); return null; },
+            ["LoadWeights"] = n => { n.LoadWeights(directory); return null; },
+        };
+    }
+
+    [Fact]
+    public void A_disposed_network_throws_ObjectDisposedException_from_every_member_on_every_thread()
+    {
+        var directory = Directory.CreateTempSubdirectory("functional-disposed-").FullName;
+        try
+        {
+            var members = EveryMember(directory);
+            var declared = typeof(Network).GetMembers(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.DeclaredOnly)
+                .Where(m => m is System.Reflection.PropertyInfo || m is System.Reflection.MethodInfo { IsSpecialName: false })
+                .Select(m => m.Name)
+                .Where(name => name != nameof(Network.Dispose))
+                .ToHashSet();
+            Assert.Equal(declared.Order(), members.Keys.Select(k => k.Split('(')[0]).Distinct().Order());
+
+            var network = FnnFile.FromSource(Xor).Compile(options: new NetworkOptions { Seed = 1 });
+            network.Save(directory);
+            network.Dispose();
+            network.Dispose(); // a second Dispose does nothing
+            foreach (var (name, call) in members)
+            {
+                Assert.True(Assert.ThrowsAny<Exception>(() => call(network)) is ObjectDisposedException, name);
+                var onAnotherThread = Task.Run(() => call(network));
+                Assert.True(Assert.ThrowsAny<Exception>(() => onAnotherThread.GetAwaiter().GetResult()) is ObjectDisposedException, name + " on another thread");
+            }
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Readers_racing_a_dispose_get_answers_or_ObjectDisposedException_never_a_crash()
+    {
+        var file = FnnFile.FromSource(Xor);
+        for (var round = 0; round < 20; round++)
+        {
+            var network = file.Compile(options: new NetworkOptions { Seed = 1 });
+            using var started = new CountdownEvent(6);
+            var readers = Enumerable.Range(0, 6).Select(r => Task.Factory.StartNew(() =>
+            {
+                started.Signal();
+                var answers = 0;
+                try
+                {
+                    while (true)
+                    {
+                        // Each kind of read, so that every one of them meets the dispose at some point.
+                        switch ((r + answers) % 3)
+                        {
+                            case 0: Assert.Equal(4, network.Parameters.Count); break;
+                            case 1: Assert.Equal(17, network.ParameterCount); break;
+                            default: Assert.Single(network.Predict([0f, 1f])); break;
+                        }
+                        answers++;
+                    }
+                }
+                catch (ObjectDisposedException)
+                {
+                    return answers;
+                }
+            }, TaskCreationOptions.LongRunning)).ToArray();
+            started.Wait();
+            network.Dispose();
+            Task.WaitAll(readers); // any other exception fails the test; a crash would end the test run
+        }
+    }
+
+    [Fact]
+    public void Predictions_run_on_several_threads_at_once_and_agree()
+    {
+        using var network = FnnFile.FromSource(Xor).Compile(options: new NetworkOptions { Seed = 3 });
+        float[][] inputs = [[0, 0], [0, 1], [1, 0], [1, 1]];
+        var expected = network.Predict(inputs);
+        var results = Enumerable.Range(0, 8).AsParallel().WithDegreeOfParallelism(8)
+            .Select(_ => Enumerable.Range(0, 50).Select(_ => network.Predict(inputs)).ToList())
+            .ToList();
+        Assert.All(results.SelectMany(r => r), r => Assert.Equal(expected, r));
     }
 
     [Theory]

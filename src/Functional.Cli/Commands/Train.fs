@@ -149,8 +149,10 @@ let run (args: ParseResults<TrainArgs>) =
         Console.CancelKeyPress.AddHandler handler
         try
             let out = args.TryGetResult TrainArgs.Out
-            for name in models do
-                let dir = out |> Option.map (fun d -> if models.Length = 1 then d else Path.Combine(d, name))
+            let dirs = models |> List.map (fun name -> name, out |> Option.map (fun d -> if models.Length = 1 then d else Path.Combine(d, name)))
+            // Refuse a folder that holds other files before any training, not after it.
+            dirs |> List.iter (snd >> Option.iter Functional.Checkpoints.Checkpoint.RequireWritableFolder)
+            for name, dir in dirs do
                 trainOne file args cancel.Token dir name
             Exit.ok
         finally

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Functional.Lang.Compilation;
 using Functional.Networks;
 using Functional.Training;
 using TorchSharp;
@@ -11,27 +12,43 @@ namespace Functional.Checkpoints;
 /// </summary>
 public static class Checkpoint
 {
+    /// <summary>The weights, in safetensors format, keyed by parameter path.</summary>
     public const string WeightsFile = "weights.safetensors";
+
+    /// <summary>The metadata: <see cref="CheckpointMetadata"/> as JSON.</summary>
     public const string MetadataFile = "model.json";
+
+    /// <summary>
+    /// Throws unless checkpoints may be saved into <paramref name="directory"/> by <see cref="Network.Save"/> and by
+    /// <see cref="Network.Fit"/>: it is absent, empty, or holds only a checkpoint's files (which saving replaces), as do
+    /// the <c>DIR.next</c> and <c>DIR.previous</c> folders beside it that replacing uses; and it is not the current
+    /// folder. Call it before a long run, to fail before the work.
+    /// </summary>
+    /// <exception cref="IOException">a folder holds other files or folders (the message names them), or is a file,
+    /// or is the current folder</exception>
+    public static void RequireWritableFolder(string directory) => CheckpointFolder.RequireReplaceable(directory);
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    internal static void Save(Network network, string directory, TrainingSummary? training)
+    internal static void Save(CompiledModel module, FnnFile source, NetworkOptions options, string directory, TrainingSummary? training)
     {
+        CheckpointFolder.RequireWritable(directory);
         Directory.CreateDirectory(directory);
-        var state = network.Module.state_dict();
-        SafeTensors.Save(Path.Combine(directory, WeightsFile), state,
-            new Dictionary<string, string> { ["model"] = network.Name, ["source_sha256"] = network.Source.SourceHash });
+        var model = module.Model;
+        var weights = Path.Combine(directory, WeightsFile);
+        SafeTensors.Save(weights + CheckpointFolder.TemporarySuffix, module.state_dict(),
+            new Dictionary<string, string> { ["model"] = model.Name, ["source_sha256"] = source.SourceHash });
+        File.Move(weights + CheckpointFolder.TemporarySuffix, weights, overwrite: true);
         var metadata = new CheckpointMetadata
         {
-            Model = network.Name,
-            Source = Path.GetFileName(network.Source.Path),
-            SourceSha256 = network.Source.SourceHash,
-            Hyperparameters = network.Model.Hyperparameters.ToDictionary(h => h.Item1, h => h.Item2),
-            Input = network.Model.Input.ToString(),
-            Output = network.Model.Output.ToString(),
-            Parameters = network.Parameters.Select(p => new CheckpointMetadata.ParameterInfo(p.Path, p.Shape)).ToList(),
-            Precision = network.Options.Precision == Precision.Float64 ? "float64" : "float32",
+            Model = model.Name,
+            Source = Path.GetFileName(source.Path),
+            SourceSha256 = source.SourceHash,
+            Hyperparameters = model.Hyperparameters.ToDictionary(h => h.Item1, h => h.Item2),
+            Input = model.Input.ToString(),
+            Output = model.Output.ToString(),
+            Parameters = module.named_parameters().Select(p => new CheckpointMetadata.ParameterInfo(p.name, p.parameter.shape)).ToList(),
+            Precision = options.Precision == Precision.Float64 ? "float64" : "float32",
             Training = training,
         };
         WriteAtomically(Path.Combine(directory, MetadataFile), JsonSerializer.Serialize(metadata, Json));
@@ -57,15 +74,16 @@ public static class Checkpoint
         }
     }
 
-    internal static void LoadInto(Network network, string directory)
+    internal static void LoadInto(CompiledModel module, string directory)
     {
         var metadata = ReadMetadata(directory);
         var weightsPath = Path.Combine(directory, WeightsFile);
-        if (metadata.Model != network.Name)
-            throw new CheckpointMismatchException(weightsPath, $"these weights belong to model {metadata.Model}, not {network.Name}");
+        var model = module.Model.Name;
+        if (metadata.Model != model)
+            throw new CheckpointMismatchException(weightsPath, $"these weights belong to model {metadata.Model}, not {model}");
 
         using var file = SafeTensors.Load(weightsPath);
-        var state = network.Module.state_dict();
+        var state = module.state_dict();
         var missing = state.Keys.Where(k => !file.Tensors.ContainsKey(k)).ToList();
         var extra = file.Tensors.Keys.Where(k => !state.ContainsKey(k)).ToList();
         if (missing.Count > 0 || extra.Count > 0)
@@ -76,9 +94,9 @@ public static class Checkpoint
             var source = file.Tensors[name];
             if (!source.shape.SequenceEqual(target.shape))
                 throw new CheckpointMismatchException(weightsPath,
-                    $"'{name}' has shape [{string.Join(", ", source.shape)}] in the file but [{string.Join(", ", target.shape)}] in {network.Name}");
+                    $"'{name}' has shape [{string.Join(", ", source.shape)}] in the file but [{string.Join(", ", target.shape)}] in {model}");
             if (!source.is_floating_point() && target.is_floating_point())
-                throw new CheckpointMismatchException(weightsPath, $"'{name}' holds {source.dtype} values, but {network.Name} needs floating-point ones");
+                throw new CheckpointMismatchException(weightsPath, $"'{name}' holds {source.dtype} values, but {model} needs floating-point ones");
         }
         using var noGrad = torch.no_grad();
         foreach (var (name, target) in state)
@@ -89,7 +107,7 @@ public static class Checkpoint
 
     private static void WriteAtomically(string path, string text)
     {
-        var temp = path + ".tmp";
+        var temp = path + CheckpointFolder.TemporarySuffix;
         File.WriteAllText(temp, text);
         File.Move(temp, path, overwrite: true);
     }

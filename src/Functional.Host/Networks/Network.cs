@@ -9,33 +9,56 @@ namespace Functional.Networks;
 
 /// <summary>
 /// A compiled network with its weights in native memory: predict, train, evaluate, save. Dispose it to
-/// free that memory. Calls are serialised: one thread at a time trains, predicts or loads weights.
+/// free that memory.
 /// </summary>
+/// <remarks>
+/// Safe to share between threads. Calls that only read the weights (<see cref="Predict(IReadOnlyList{float[]})"/>,
+/// <c>Evaluate</c>, <see cref="Parameters"/>, <see cref="ParameterCount"/>, <see cref="Save"/>) run at the same
+/// time as one another; calls that change the weights or free them (<c>Train</c>, <c>Fit</c>,
+/// <see cref="LoadWeights"/>, <see cref="Dispose"/>) run alone, waiting for the readers to finish, and leave
+/// the network in inference mode, so that readers never switch modes. Once disposed, every member throws
+/// <see cref="ObjectDisposedException"/>, on every thread.
+/// </remarks>
 public sealed class Network : IDisposable
 {
-    private readonly object gate = new();
-    private bool disposed;
+    // Never disposed itself: a thread may still be waiting on it when the network is disposed, and it
+    // holds no native memory.
+    private readonly ReaderWriterLockSlim gate = new(LockRecursionPolicy.NoRecursion);
+    private readonly CompiledModel module;
+    private readonly FnnFile source;
+    private readonly NetworkOptions options;
+    private volatile bool disposed;
 
     internal Network(CompiledModel module, FnnFile source, NetworkOptions options)
     {
-        Module = module;
-        Source = source;
-        Options = options;
+        this.module = module;
+        this.source = source;
+        this.options = options;
+        module.eval();
     }
 
     /// <summary>The TorchSharp module, for scripts and advanced use (its state_dict keys are the parameter paths).</summary>
-    public CompiledModel Module { get; }
+    /// <remarks>Using it bypasses the network's locking: do not change it while other threads use the network.</remarks>
+    public CompiledModel Module => Alive(module);
 
-    public FnnFile Source { get; }
-    public NetworkOptions Options { get; }
-    public string Name => Module.Model.Name;
-    public Model Model => Module.Model;
+    /// <summary>The checked source the network was compiled from.</summary>
+    public FnnFile Source => Alive(source);
+
+    /// <summary>How the network was built: device, precision and seed.</summary>
+    public NetworkOptions Options => Alive(options);
+
+    /// <summary>The model's name, as declared in the source.</summary>
+    public string Name => Alive(module).Model.Name;
+
+    /// <summary>The checked model the network was compiled from.</summary>
+    public Model Model => Alive(module).Model;
 
     /// <summary>Parameter paths and shapes, in registration order.</summary>
     public IReadOnlyList<(string Path, long[] Shape)> Parameters =>
-        Module.named_parameters().Select(p => (p.name, p.parameter.shape)).ToList();
+        Reading(() => module.named_parameters().Select(p => (p.name, p.parameter.shape)).ToList());
 
-    public long ParameterCount => Module.parameters().Sum(p => p.numel());
+    /// <summary>The number of values in all parameters (trainable and frozen).</summary>
+    public long ParameterCount => Reading(() => module.parameters().Sum(p => p.numel()));
 
     /// <summary>Compiles the model a checkpoint was saved from and loads its weights.</summary>
     public static Network Load(string fnnPath, string checkpointDirectory, NetworkOptions? options = null)
@@ -58,62 +81,49 @@ public sealed class Network : IDisposable
     public float[] Predict(float[] input) => Predict([input])[0];
 
     /// <summary>The network's outputs for several examples, computed as one batch.</summary>
-    public float[][] Predict(IReadOnlyList<float[]> inputs)
+    public float[][] Predict(IReadOnlyList<float[]> inputs) => Reading(() =>
     {
-        lock (gate)
-        {
-            ThrowIfDisposed();
-            using var scope = torch.NewDisposeScope();
-            using var noGrad = torch.no_grad();
-            using var data = ExampleTensors.Create(Model, Module.Placement, inputs, null);
-            Module.eval();
-            var output = Module.forward(data.Inputs).to(torch.ScalarType.Float32).cpu().contiguous();
-            var flat = output.data<float>().ToArray();
-            var size = flat.Length / inputs.Count;
-            return Enumerable.Range(0, inputs.Count).Select(i => flat.AsSpan(i * size, size).ToArray()).ToArray();
-        }
-    }
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        using var data = ExampleTensors.Create(module.Model, module.Placement, inputs, null);
+        var output = module.forward(data.Inputs).to(torch.ScalarType.Float32).cpu().contiguous();
+        var flat = output.data<float>().ToArray();
+        var size = flat.Length / inputs.Count;
+        return Enumerable.Range(0, inputs.Count).Select(i => flat.AsSpan(i * size, size).ToArray()).ToArray();
+    });
 
     /// <summary>The plan's loss over all its examples, with the current weights.</summary>
-    public double Evaluate(TrainingPlan plan)
+    public double Evaluate(TrainingPlan plan) => Reading(() =>
     {
-        lock (gate)
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        using var data = ExampleTensors.Create(module.Model, module.Placement, plan.Inputs, plan.Targets);
+        using var loss = Losses.compile(module.Placement, plan.Loss);
+        try
         {
-            ThrowIfDisposed();
-            using var scope = torch.NewDisposeScope();
-            using var noGrad = torch.no_grad();
-            using var data = ExampleTensors.Create(Model, Module.Placement, plan.Inputs, plan.Targets);
-            Module.eval();
-            using var loss = Losses.compile(Module.Placement, plan.Loss);
-            try
-            {
-                return loss.Compute(Module.forward(data.Inputs), data.Targets!).ToDouble();
-            }
-            catch (System.Runtime.InteropServices.ExternalException e)
-            {
-                throw EngineException.From(e, "evaluating the loss");
-            }
+            return loss.Compute(module.forward(data.Inputs), data.Targets!).ToDouble();
         }
-    }
+        catch (System.Runtime.InteropServices.ExternalException e)
+        {
+            throw EngineException.From(e, "evaluating the loss");
+        }
+    });
 
     /// <summary>Trains on the calling thread. Cancelling stops after the current step, weights intact.</summary>
     public TrainingResult Train(TrainingPlan plan, TrainingOptions? options = null,
-        IProgress<EpochReport>? progress = null, CancellationToken cancellation = default)
-    {
-        lock (gate)
-        {
-            ThrowIfDisposed();
-            return Trainer.Run(Module, plan, options ?? new TrainingOptions(), progress, cancellation);
-        }
-    }
+        IProgress<EpochReport>? progress = null, CancellationToken cancellation = default) =>
+        Writing(() => Trainer.Run(module, plan, options ?? new TrainingOptions(), progress, cancellation));
 
     /// <summary>
     /// Trains on a dedicated thread (TorchSharp's dispose scopes are per thread, so the whole run stays on one).
     /// </summary>
     public Task<TrainingResult> TrainAsync(TrainingPlan plan, TrainingOptions? options = null,
-        IProgress<EpochReport>? progress = null, CancellationToken cancellation = default) =>
-        Task.Factory.StartNew(() => Train(plan, options, progress, cancellation), cancellation,
+        IProgress<EpochReport>? progress = null, CancellationToken cancellation = default)
+    {
+        ThrowIfDisposed();
+        return Task.Factory.StartNew(() => Train(plan, options, progress, cancellation), cancellation,
             TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
 
     /// <summary>
     /// Trains on <paramref name="train"/> on the calling thread for <see cref="FitOptions.Epochs"/> epochs, validating
@@ -122,22 +132,22 @@ public sealed class Network : IDisposable
     /// <see cref="TrainingDivergedException"/>. The datasets are not disposed.
     /// </summary>
     public FitResult Fit(IDataset train, IDataset? validation, FitOptions options,
-        IProgress<EpochReport>? progress = null, CancellationToken cancellation = default)
+        IProgress<EpochReport>? progress = null, CancellationToken cancellation = default) => Writing(() =>
     {
-        lock (gate)
-        {
-            ThrowIfDisposed();
-            if (options.ResumeFrom is { } from) Checkpoint.LoadInto(this, ResumableWeights(from));
-            return Fitter.Run(Module, train, validation, options, progress, cancellation,
-                directory => Checkpoint.Save(this, directory, null));
-        }
-    }
+        if (options.CheckpointDirectory is { } directory) CheckpointFolder.RequireReplaceable(directory);
+        if (options.ResumeFrom is { } from) Checkpoint.LoadInto(module, ResumableWeights(from));
+        return Fitter.Run(module, train, validation, options, progress, cancellation,
+            directory => Checkpoint.Save(module, source, this.options, directory, null));
+    });
 
     /// <summary><see cref="Fit"/> on a dedicated thread (TorchSharp's dispose scopes are per thread).</summary>
     public Task<FitResult> FitAsync(IDataset train, IDataset? validation, FitOptions options,
-        IProgress<EpochReport>? progress = null, CancellationToken cancellation = default) =>
-        Task.Factory.StartNew(() => Fit(train, validation, options, progress, cancellation), CancellationToken.None,
+        IProgress<EpochReport>? progress = null, CancellationToken cancellation = default)
+    {
+        ThrowIfDisposed();
+        return Task.Factory.StartNew(() => Fit(train, validation, options, progress, cancellation), CancellationToken.None,
             TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
 
     /// <summary>
     /// The mean <paramref name="loss"/> and <paramref name="metrics"/> over every example of <paramref name="data"/>,
@@ -148,33 +158,23 @@ public sealed class Network : IDisposable
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(loss);
         var list = metrics?.ToList() ?? [];
-        lock (gate)
+        return Reading(() =>
         {
-            ThrowIfDisposed();
-            using var compiled = Losses.compile(Module.Placement, loss);
-            return Fitter.Evaluate(Module, data, new BatchFeed(Module, data), compiled, list, batchSize);
-        }
+            using var compiled = Losses.compile(module.Placement, loss);
+            return Fitter.Evaluate(module, data, new BatchFeed(module, data), compiled, list, batchSize);
+        });
     }
 
-    /// <summary>Writes weights.safetensors and model.json to <paramref name="directory"/> (created if needed).</summary>
-    public void Save(string directory, TrainingSummary? training = null)
-    {
-        lock (gate)
-        {
-            ThrowIfDisposed();
-            Checkpoint.Save(this, directory, training);
-        }
-    }
+    /// <summary>
+    /// Writes weights.safetensors and model.json to <paramref name="directory"/> (created if needed). A folder
+    /// that holds other files than a checkpoint's is refused with an <see cref="IOException"/>, so that saving
+    /// never overwrites a file it did not write.
+    /// </summary>
+    public void Save(string directory, TrainingSummary? training = null) =>
+        Reading(() => Checkpoint.Save(module, source, options, directory, training));
 
     /// <summary>Loads weights saved from the same model; a different network is a clear error.</summary>
-    public void LoadWeights(string directory)
-    {
-        lock (gate)
-        {
-            ThrowIfDisposed();
-            Checkpoint.LoadInto(this, directory);
-        }
-    }
+    public void LoadWeights(string directory) => Writing(() => Checkpoint.LoadInto(module, directory));
 
     /// <summary>A checkpoint folder, or its previous copy when a save was cut short.</summary>
     private static string ResumableWeights(string directory) =>
@@ -184,13 +184,66 @@ public sealed class Network : IDisposable
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 
+    private T Alive<T>(T value)
+    {
+        ThrowIfDisposed();
+        return value;
+    }
+
+    /// <summary>Runs <paramref name="work"/> beside other readers; it must not change the weights or the mode.</summary>
+    private T Reading<T>(Func<T> work)
+    {
+        gate.EnterReadLock();
+        try
+        {
+            ThrowIfDisposed();
+            return work();
+        }
+        finally
+        {
+            gate.ExitReadLock();
+        }
+    }
+
+    private void Reading(Action work) => Reading(() => { work(); return true; });
+
+    /// <summary>Runs <paramref name="work"/> alone, and leaves the network in inference mode for the readers.</summary>
+    private T Writing<T>(Func<T> work)
+    {
+        gate.EnterWriteLock();
+        try
+        {
+            ThrowIfDisposed();
+            try
+            {
+                return work();
+            }
+            finally
+            {
+                module.eval();
+            }
+        }
+        finally
+        {
+            gate.ExitWriteLock();
+        }
+    }
+
+    private void Writing(Action work) => Writing(() => { work(); return true; });
+
+    /// <summary>Frees the weights' native memory, after the calls running on other threads have finished.</summary>
     public void Dispose()
     {
-        lock (gate)
+        gate.EnterWriteLock();
+        try
         {
             if (disposed) return;
             disposed = true;
-            Module.Dispose();
+            module.Dispose();
+        }
+        finally
+        {
+            gate.ExitWriteLock();
         }
     }
 }

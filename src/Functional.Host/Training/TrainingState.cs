@@ -44,24 +44,16 @@ internal sealed record TrainingState
     };
 
     /// <summary>
-    /// Writes a checkpoint folder as one unit: everything goes to a fresh folder beside it, which then
-    /// replaces it, so a crash leaves the previous checkpoint (as <c>DIR.previous</c> at worst) whole.
+    /// Writes a checkpoint folder as one unit (see <see cref="CheckpointFolder.Replace"/>): the weights, the
+    /// optimizer's state and this state, so a crash leaves the previous checkpoint (as <c>DIR.previous</c> at worst) whole.
     /// </summary>
-    public static void Save(string directory, Action<string> saveWeights, TrainingOptimizer optimizer, TrainingState state)
-    {
-        var full = Path.GetFullPath(directory);
-        var next = full + ".next";
-        var previous = full + ".previous";
-        if (Directory.Exists(next)) Directory.Delete(next, recursive: true);
-        Directory.CreateDirectory(next);
-        saveWeights(next);
-        File.WriteAllBytes(Path.Combine(next, OptimizerFile), optimizer.SaveState());
-        File.WriteAllText(Path.Combine(next, StateFile), JsonSerializer.Serialize(state, Json));
-        if (Directory.Exists(previous)) Directory.Delete(previous, recursive: true);
-        if (Directory.Exists(full)) Directory.Move(full, previous);
-        Directory.Move(next, full);
-        if (Directory.Exists(previous)) Directory.Delete(previous, recursive: true);
-    }
+    public static void Save(string directory, Action<string> saveWeights, TrainingOptimizer optimizer, TrainingState state) =>
+        CheckpointFolder.Replace(directory, next =>
+        {
+            saveWeights(next);
+            File.WriteAllBytes(Path.Combine(next, OptimizerFile), optimizer.SaveState());
+            File.WriteAllText(Path.Combine(next, StateFile), JsonSerializer.Serialize(state, Json));
+        });
 
     /// <summary>The state saved in a checkpoint folder (or, after a crash mid-save, in its previous copy).</summary>
     public static (TrainingState State, byte[] Optimizer, string Directory) Load(string directory)

@@ -33,11 +33,14 @@ internal sealed record ProcessResult(int ExitCode, string Output, string Error);
 internal static class Processes
 {
     /// <summary>Runs `dotnet ARGS` in the repository root and waits (at most two minutes).</summary>
-    public static ProcessResult Dotnet(params string[] arguments)
+    public static ProcessResult Dotnet(params string[] arguments) => DotnetIn(Repository.Root, arguments);
+
+    /// <summary>Runs `dotnet ARGS` in <paramref name="workingDirectory"/> and waits (at most two minutes).</summary>
+    public static ProcessResult DotnetIn(string workingDirectory, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = Repository.Root,
+            WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -58,4 +61,8 @@ internal static class Processes
 
     public static ProcessResult Fnn(params string[] arguments) =>
         Dotnet([Repository.Output("Functional.Cli", "fnn.dll"), .. arguments]);
+
+    /// <summary>Runs fnn in <paramref name="workingDirectory"/>.</summary>
+    public static ProcessResult FnnIn(string workingDirectory, params string[] arguments) =>
+        DotnetIn(workingDirectory, [Repository.Output("Functional.Cli", "fnn.dll"), .. arguments]);
 }

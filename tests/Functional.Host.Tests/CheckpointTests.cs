@@ -155,4 +155,18 @@ public sealed class CheckpointTests : IDisposable
         Assert.StartsWith($"{next} is not a checkpoint folder: it holds keep.txt.", e.Message);
         Assert.Equal("mine", File.ReadAllText(Path.Combine(next, "keep.txt")));
     }
+
+    [Fact]
+    public void What_a_save_cut_short_left_beside_the_checkpoint_is_cleared()
+    {
+        var target = Path.Combine(directory, "run");
+        var next = Directory.CreateDirectory(target + ".next").FullName;
+        File.WriteAllText(Path.Combine(next, Checkpoint.WeightsFile + ".0123456789abcdef.tmp"), "half a file");
+        File.WriteAllText(Path.Combine(next, Checkpoint.MetadataFile + ".tmp"), "{");
+        using var data = XorData();
+        using var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 });
+        network.Fit(data, null, new FitOptions { Loss = Loss.MeanSquaredError, Epochs = 1, CheckpointDirectory = target });
+        Assert.Equal(["run"], Directory.GetFileSystemEntries(directory).Select(Path.GetFileName));
+        Assert.Equal("Xor", Checkpoint.ReadMetadata(target).Model);
+    }
 }

@@ -157,6 +157,14 @@ public sealed class EndToEndTests : IDisposable
         Assert.Contains("train Tiny has no data: give it data = [ input => target; ... ] in its train block, or a file with --data", noData.Error);
     }
 
+    /// <summary>When the checkpoint folder (or its previous copy) was last written, if ever.</summary>
+    private static DateTime? LastSave(string checkpoint) =>
+        new[] { checkpoint, checkpoint + ".previous" }
+            .Select(d => Path.Combine(d, "training.json"))
+            .Where(File.Exists)
+            .Select(f => (DateTime?)File.GetLastWriteTimeUtc(f))
+            .Max();
+
     [Fact]
     public void A_run_killed_while_it_saves_checkpoints_leaves_one_that_resumes()
     {
@@ -165,14 +173,18 @@ public sealed class EndToEndTests : IDisposable
         File.WriteAllText(source, "model Tiny : [4] -> [2] =\n    dense 2\n\ntrain Tiny with\n    loss = crossEntropy\n    optimizer = adam (lr = 0.01)\n    epochs = 100000\n    batch = 64\n");
         var checkpoint = Path.Combine(directory, "run");
         var fnn = Repository.Output("Functional.Cli", "fnn.dll");
-        // Each epoch is one step and one checkpoint: killing the process at any moment is likely to hit a save.
-        foreach (var delay in new[] { 2500, 2800, 3100 })
+        // Each epoch is one step and one checkpoint: killing the process at any moment once it saves is likely
+        // to hit a save. It is killed a little after its first save of this round, however slow the machine.
+        foreach (var delay in new[] { 0, 150, 300 })
         {
             var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
             foreach (var a in new[] { fnn, "train", source, "--data", train, "--normalize", "scale", "--out", checkpoint })
                 start.ArgumentList.Add(a);
             if (Directory.Exists(checkpoint) || Directory.Exists(checkpoint + ".previous")) { start.ArgumentList.Add("--resume"); start.ArgumentList.Add(checkpoint); }
+            var saved = LastSave(checkpoint);
             using var process = System.Diagnostics.Process.Start(start)!;
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (LastSave(checkpoint) == saved && !process.HasExited && waited.Elapsed < TimeSpan.FromMinutes(2)) Thread.Sleep(20);
             Thread.Sleep(delay);
             process.Kill(entireProcessTree: true);
             process.WaitForExit();

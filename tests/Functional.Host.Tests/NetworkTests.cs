@@ -206,6 +206,29 @@ public class NetworkTests
     }
 
     [Fact]
+    public void A_progress_callback_may_predict_but_not_dispose_the_network_it_reports_on()
+    {
+        using var network = FnnFile.FromSource(Xor).Compile(options: new NetworkOptions { Seed = 1 });
+        var plan = network.Source.TrainingPlan();
+        var predicted = new List<float>();
+        Exception? refused = null;
+        network.Train(plan with { Epochs = 2 }, progress: new Inline<EpochReport>(_ =>
+        {
+            predicted.Add(network.Predict([0f, 1f])[0]);
+            refused ??= Record.Exception(network.Dispose);
+        }));
+        Assert.Equal(2, predicted.Count);
+        Assert.Contains("Xor is busy on this thread", Assert.IsType<InvalidOperationException>(refused).Message);
+        Assert.Single(network.Predict([0f, 1f])); // not disposed
+    }
+
+    /// <summary>Reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class Inline<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+
+    [Fact]
     public void Predictions_run_on_several_threads_at_once_and_agree()
     {
         using var network = FnnFile.FromSource(Xor).Compile(options: new NetworkOptions { Seed = 3 });

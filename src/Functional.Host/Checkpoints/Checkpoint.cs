@@ -35,10 +35,8 @@ public static class Checkpoint
         CheckpointFolder.RequireWritable(directory);
         Directory.CreateDirectory(directory);
         var model = module.Model;
-        var weights = Path.Combine(directory, WeightsFile);
-        SafeTensors.Save(weights + CheckpointFolder.TemporarySuffix, module.state_dict(),
+        SafeTensors.Save(Path.Combine(directory, WeightsFile), module.state_dict(),
             new Dictionary<string, string> { ["model"] = model.Name, ["source_sha256"] = source.SourceHash });
-        File.Move(weights + CheckpointFolder.TemporarySuffix, weights, overwrite: true);
         var metadata = new CheckpointMetadata
         {
             Model = model.Name,

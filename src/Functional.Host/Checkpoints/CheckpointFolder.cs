@@ -8,7 +8,8 @@ namespace Functional.Checkpoints;
 /// </summary>
 internal static class CheckpointFolder
 {
-    /// <summary>What a file is called while it is written, before it takes its name.</summary>
+    /// <summary>What a file is called while it is written, before it takes its name (<c>NAME.tmp</c>, or
+    /// <c>NAME.GUID.tmp</c> as <see cref="SafeTensors.Save"/> writes it).</summary>
     public const string TemporarySuffix = ".tmp";
 
     /// <summary>Every file a checkpoint folder holds (see <see cref="Checkpoint"/> and <see cref="TrainingState"/>).</summary>
@@ -16,7 +17,7 @@ internal static class CheckpointFolder
         [Checkpoint.WeightsFile, Checkpoint.MetadataFile, TrainingState.OptimizerFile, TrainingState.StateFile];
 
     private static bool IsCheckpointFile(FileSystemInfo entry) =>
-        entry is FileInfo && Files.Any(f => entry.Name == f || entry.Name == f + TemporarySuffix);
+        entry is FileInfo && Files.Any(f => entry.Name == f || (entry.Name.StartsWith(f + ".", StringComparison.Ordinal) && entry.Name.EndsWith(TemporarySuffix, StringComparison.Ordinal)));
 
     /// <summary>Throws unless <paramref name="directory"/> is absent, empty or holds only a checkpoint's files.</summary>
     /// <exception cref="IOException">it is a file, or it holds other files or folders (the message names them)</exception>

@@ -21,9 +21,10 @@ namespace Functional.Networks;
 /// </remarks>
 public sealed class Network : IDisposable
 {
-    // Never disposed itself: a thread may still be waiting on it when the network is disposed, and it
-    // holds no native memory.
-    private readonly ReaderWriterLockSlim gate = new(LockRecursionPolicy.NoRecursion);
+    // Recursive, so that a progress callback of Train or Fit may read (predict, save) on the training
+    // thread. Never disposed itself: a thread may still be waiting on it when the network is disposed,
+    // and it holds no native memory.
+    private readonly ReaderWriterLockSlim gate = new(LockRecursionPolicy.SupportsRecursion);
     private readonly CompiledModel module;
     private readonly FnnFile source;
     private readonly NetworkOptions options;
@@ -210,6 +211,7 @@ public sealed class Network : IDisposable
     /// <summary>Runs <paramref name="work"/> alone, and leaves the network in inference mode for the readers.</summary>
     private T Writing<T>(Func<T> work)
     {
+        RefuseInsideACall();
         gate.EnterWriteLock();
         try
         {
@@ -231,9 +233,23 @@ public sealed class Network : IDisposable
 
     private void Writing(Action work) => Writing(() => { work(); return true; });
 
-    /// <summary>Frees the weights' native memory, after the calls running on other threads have finished.</summary>
+    /// <summary>Changing or freeing the weights from inside a call that uses them (a progress callback) would pull
+    /// them from under it.</summary>
+    private void RefuseInsideACall()
+    {
+        if (gate.IsReadLockHeld || gate.IsWriteLockHeld)
+            throw new InvalidOperationException(
+                $"{module.Model.Name} is busy on this thread (this is a progress callback of its own call): it can predict, evaluate and save here, but not train, load weights or be disposed");
+    }
+
+    /// <summary>
+    /// Frees the weights' native memory, after the calls running on other threads have finished. Calling it
+    /// again does nothing.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">called from a progress callback of this network's own call</exception>
     public void Dispose()
     {
+        RefuseInsideACall();
         gate.EnterWriteLock();
         try
         {

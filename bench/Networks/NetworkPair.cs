@@ -28,9 +28,9 @@ public sealed class NetworkPair : IDisposable
         Targets = targets;
         TrainingFlops = trainingFlops;
         CompiledLoss = Losses.compile(compiled.Module.Placement, Loss.CrossEntropy);
-        CompiledOptimizer = new OptimizerSpec(OptimizerSpec.Adam) { LearningRate = LearningRate }
+        CompiledOptimizer = Optimizer.Adam(lr: LearningRate)
             .Create(compiled.Module.parameters().Where(p => p.requires_grad));
-        CompiledSchedule = ScheduleSpec.None.Create(CompiledOptimizer);
+        CompiledSchedule = Schedule.Constant.Create(CompiledOptimizer);
         HandWrittenOptimizer = optim.Adam(handWritten.parameters(), lr: LearningRate);
     }
 

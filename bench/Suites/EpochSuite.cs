@@ -32,7 +32,7 @@ public static class EpochSuite
         void Compiled() => mlp.Compiled.Fit(dataset, null, new FitOptions
         {
             Epochs = 1, BatchSize = Batch, Seed = ++epoch, Loss = Loss.CrossEntropy,
-            Optimizer = new OptimizerSpec(OptimizerSpec.Adam) { LearningRate = NetworkPair.LearningRate },
+            Optimizer = Optimizer.Adam(lr: NetworkPair.LearningRate),
         });
         void HandWritten()
         {

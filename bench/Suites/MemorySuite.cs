@@ -77,7 +77,7 @@ public static class MemorySuite
             network.Fit(dataset, null, new FitOptions
             {
                 Epochs = epochs, BatchSize = Batch, Seed = 1, Loss = Loss.CrossEntropy,
-                Optimizer = new OptimizerSpec(OptimizerSpec.Adam) { LearningRate = NetworkPair.LearningRate },
+                Optimizer = Optimizer.Adam(lr: NetworkPair.LearningRate),
             }, new Recorder(EpochEnded));
         }
         else if (side == "handwritten")

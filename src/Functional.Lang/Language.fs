@@ -140,4 +140,11 @@ let parseOverride (text: string) : Result<string * (Value * Range), string> =
         | None -> Error(sprintf "--set %s: the value must be a number, true, false or a \"string\"" text)
     | _ -> Error(sprintf "--set %s: expected name=value, as in --set dim=64" text)
 
+/// An optimizer written on a command line or in a host's settings (`adamw(lr=0.001)`), parsed and checked
+/// as a train block's `optimizer` is; diagnostics call the text `origin` (`--optimizer:1:12: error: ...`).
+let checkOptimizer (origin: string) (text: string) : Checked<OptimizerSettings> = TrainPlans.optimizerFromText origin text
+
+/// A schedule written on a command line (`cosine(epochs=20)`), parsed and checked as a train block's is.
+let checkSchedule (origin: string) (text: string) : Checked<ScheduleSettings> = TrainPlans.scheduleFromText origin text
+
 let compile (placement: Placement) (model: Model) : CompiledModel = Compiler.compile placement model

@@ -29,11 +29,11 @@ public sealed class EndToEndTests : IDisposable
         File.WriteAllText(bad, "model M : [1] -> [1] =\n    dense 1\n\ntrain M with\n    loss = mse\n    optimizer = adam (lr = -1)\n");
         var result = Processes.Fnn("check", bad);
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains($"{bad}:6:17: error: train M's optimizer: the learning rate must be positive, but it is -1", result.Error);
-        Assert.Contains("  |                 ^^^^^^^^^^^^^^", result.Error);
+        Assert.Contains($"{bad}:6:23: error: adam's lr must be positive, but it is -1", result.Error);
+        Assert.Contains("  |                       ^^\n", result.Error);
         var json = Processes.Fnn("check", bad, "--format", "json");
         Assert.Equal(1, json.ExitCode);
-        Assert.Contains("\"message\": \"train M's optimizer: the learning rate must be positive, but it is -1\"", json.Output);
+        Assert.Contains("\"message\": \"adam's lr must be positive, but it is -1\"", json.Output);
     }
 
     [Fact]
@@ -97,13 +97,27 @@ public sealed class EndToEndTests : IDisposable
     public void Fnn_train_takes_an_optimizer_and_a_schedule_and_explains_bad_ones()
     {
         var ok = Processes.Fnn("train", "examples/xor/xor.fnn", "--model", "Xor", "--epochs", "5",
-            "--optimizer", "adamw(lr=0.01, weight_decay=0.05)", "--schedule", "cosine(epochs=5)");
+            "--optimizer", "adamw(lr=0.01, weightDecay=0.05)", "--schedule", "cosine(epochs=5)");
         Assert.True(ok.ExitCode == 0, ok.Error);
         Assert.Contains("5 epochs, batch 1, adamw (lr = 0.01)", ok.Output);
 
         var bad = Processes.Fnn("train", "examples/xor/xor.fnn", "--model", "Xor", "--optimizer", "adam(momentum=0.9)");
         Assert.Equal(1, bad.ExitCode);
-        Assert.Contains("error: unknown option 'momentum' for adam: valid options are lr,", bad.Error);
+        Assert.Contains("--optimizer:1:6: error: adam has no option 'momentum'; its options are lr,", bad.Error);
+        Assert.Contains("1 | adam(momentum=0.9)\n  |      ^^^^^^^^", bad.Error);
+
+        var snake = Processes.Fnn("train", "examples/xor/xor.fnn", "--model", "Xor", "--schedule", "cosine(epochs=5, min_lr=0.001)");
+        Assert.Equal(1, snake.ExitCode);
+        Assert.Contains("--schedule:1:18: error: cosine has no option 'min_lr'; did you mean 'minLr'?", snake.Error);
+
+        var range = Processes.Fnn("train", "examples/xor/xor.fnn", "--model", "Xor", "--optimizer", "adam(eps=0)");
+        Assert.Equal(1, range.ExitCode);
+        Assert.Contains("--optimizer:1:6: error: adam's eps must be positive, but it is 0", range.Error);
+
+        var huge = Processes.Fnn("train", "examples/xor/xor.fnn", "--model", "Xor", "--lr", "1e300");
+        Assert.Equal(1, huge.ExitCode);
+        Assert.Contains("error: --lr must be at most 3.4028235e38 (the largest float32), but it is 1e300", huge.Error);
+        Assert.DoesNotContain("libtorch", huge.Error);
     }
 
     /// <summary>Writes MNIST-layout IDX files (gzipped) of 2x2 images: bright ones are class 1, dark ones 0.</summary>

@@ -48,7 +48,7 @@ public class FitTests
         BatchSize = 16,
         Seed = 7,
         Loss = Loss.CrossEntropy,
-        Optimizer = new OptimizerSpec(OptimizerSpec.Adam) { LearningRate = 0.05 },
+        Optimizer = Optimizer.Adam(lr: 0.05),
         Metrics = [Metric.Accuracy, Metric.TopK(2)],
     };
 
@@ -64,7 +64,7 @@ public class FitTests
             var options = new FitOptions
             {
                 Loss = Loss.MeanSquaredError, Epochs = 50, BatchSize = 16, Seed = 1, Shuffle = false,
-                Optimizer = OptimizerSpec.Parse("sgd(lr=0.05)"), CheckpointDirectory = folder,
+                Optimizer = Optimizer.Sgd(lr: 0.05), CheckpointDirectory = folder,
             };
             var e = Assert.Throws<TrainingDivergedException>(() => network.Fit(data, null, options));
             Assert.True(e.Epoch > 1, $"diverged at epoch {e.Epoch}");
@@ -96,8 +96,8 @@ public class FitTests
                 Epochs = epochs,
                 BatchSize = 8,
                 Seed = 3,
-                Optimizer = OptimizerSpec.Parse("adamw(lr=0.01)"),
-                Schedule = ScheduleSpec.Parse("cosine(epochs=4)"),
+                Optimizer = Optimizer.AdamW(lr: 0.01),
+                Schedule = Schedule.Cosine(epochs: 4),
                 Metrics = [Metric.Accuracy],
             };
 
@@ -136,7 +136,7 @@ public class FitTests
                 first.Fit(data, null, ClassifierOptions(1) with { CheckpointDirectory = checkpoint });
             using var second = Compile(Classifier, 3);
             var error = Assert.Throws<Functional.Checkpoints.CheckpointFormatException>(() => second.Fit(data, null,
-                ClassifierOptions(2) with { ResumeFrom = checkpoint, Optimizer = new OptimizerSpec(OptimizerSpec.Sgd) }));
+                ClassifierOptions(2) with { ResumeFrom = checkpoint, Optimizer = Optimizer.Sgd() }));
             Assert.Equal($"{Path.Combine(checkpoint, "optimizer.bin")}: the optimizer state is of adam, not of sgd", error.Message);
 
             File.WriteAllBytes(Path.Combine(checkpoint, "optimizer.bin"), [1, 2, 3]);
@@ -240,7 +240,7 @@ public class FitTests
             BatchSize = 8,
             Seed = 1,
             Loss = Loss.MeanSquaredError,
-            Optimizer = new OptimizerSpec(OptimizerSpec.Sgd) { LearningRate = 0.05 },
+            Optimizer = Optimizer.Sgd(lr: 0.05),
             EarlyStopping = new EarlyStopping("val_loss", Patience: 3, RestoreBestWeights: true),
         };
         var result = network.Fit(train, validation, options, new Sync<EpochReport>(r => predictions[r.Epoch] = network.Predict(probe)));
@@ -285,7 +285,7 @@ public class FitTests
     {
         using var data = Clusters(40, 3);
         using var network = Compile(Classifier, 2);
-        var options = ClassifierOptions(1) with { Seed = null, Shuffle = false, ValidationSplit = 0.25, Optimizer = new OptimizerSpec(OptimizerSpec.Sgd) { LearningRate = 1e-12 } };
+        var options = ClassifierOptions(1) with { Seed = null, Shuffle = false, ValidationSplit = 0.25, Optimizer = Optimizer.Sgd(lr: 1e-12) };
         var report = network.Fit(data, null, options).Epochs[0];
         var features = Enumerable.Range(30, 10).Select(i => ReadFeatures(data, i)).ToArray();
         var labels = Enumerable.Range(30, 10).Select(i => i % 3).ToArray();
@@ -386,7 +386,7 @@ public class FitTests
         var options = ClassifierOptions(1) with
         {
             EarlyStopping = new EarlyStopping("val_accuracy", Patience: 2, RestoreBestWeights: true),
-            Schedule = new ScheduleSpec(ScheduleSpec.Cosine) { Epochs = 6 },
+            Schedule = Schedule.Cosine(epochs: 6),
         };
         network.Fit(train, validation, options); // warm up
 

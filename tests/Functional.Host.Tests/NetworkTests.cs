@@ -43,13 +43,13 @@ public class NetworkTests
     }
 
     [Theory]
-    [InlineData("optimizer = adam (lr = -1)", "6:17", "train M's optimizer: the learning rate must be positive, but it is -1", 14)]
-    [InlineData("optimizer = sgd (nesterov = true)", "6:17", "train M's optimizer: nesterov needs momentum > 0", 21)]
-    [InlineData("schedule = cosine (epochs = 0)", "6:16", "train M's schedule: epochs must be positive, but it is 0", 19)]
-    [InlineData("schedule = stepDecay (every = 2, warmupSteps = 5, warmupEpochs = 1)", "6:16",
-        "train M's schedule: give warmupSteps or warmupEpochs, not both", 56)]
+    [InlineData("optimizer = adam (lr = -1)", "6:23", "adam's lr must be positive, but it is -1", 2)]
+    [InlineData("optimizer = sgd (nesterov = true)", "6:22", "sgd's nesterov needs momentum above 0", 8)]
+    [InlineData("schedule = cosine (epochs = 0)", "6:24", "cosine's epochs must be positive, but it is 0", 6)]
+    [InlineData("schedule = stepDecay (every = 2, warmupSteps = 5, warmupEpochs = 1)", "6:55",
+        "stepDecay's warmupEpochs cannot be given with warmupSteps: the warm-up is counted in one or the other", 12)]
     [InlineData("schedule = cosine (epochs = 5, minLr = 0.1)", "6:16",
-        "train M's schedule: the cosine schedule's minLr (0.1) is above the learning rate (0.01)", 32)]
+        "cosine's minLr (0.1) is above the learning rate (0.01)", 32)]
     public void Train_block_settings_out_of_range_are_reported_where_they_are_written(string setting, string place, string message, int carets)
     {
         var source = $"model M : [1] -> [1] =\n    dense 1\n\ntrain M with\n    data = [ [0] => [1] ]\n    {setting}\n";

@@ -54,7 +54,7 @@ public class OptimizationTests
     public void Sgd_subtracts_lr_times_the_gradient()
     {
         using var w = NewWeights();
-        using var sgd = new OptimizerSpec("sgd") { LearningRate = 0.1 }.Create([w]);
+        using var sgd = Optimizer.Sgd(lr: 0.1).Create([w]);
         StepWith(sgd, w, C);
         AssertClose(Map(i => W0[i] - 0.1 * C[i]), Values(w));
         StepWith(sgd, w, C);
@@ -66,7 +66,7 @@ public class OptimizationTests
     {
         const double lr = 0.1, mu = 0.9;
         using var w = NewWeights();
-        using var sgd = new OptimizerSpec("sgd") { LearningRate = lr, Momentum = mu }.Create([w]);
+        using var sgd = Optimizer.Sgd(lr: lr, momentum: mu).Create([w]);
         // Step 1: buffer = c, w1 = w0 - lr c. Step 2: buffer = mu c + c, w2 = w1 - lr (1 + mu) c.
         StepWith(sgd, w, C);
         AssertClose(Map(i => W0[i] - lr * C[i]), Values(w));
@@ -79,7 +79,7 @@ public class OptimizationTests
     {
         const double lr = 0.1, mu = 0.9;
         using var w = NewWeights();
-        using var sgd = new OptimizerSpec("sgd") { LearningRate = lr, Momentum = mu, Nesterov = true }.Create([w]);
+        using var sgd = Optimizer.Sgd(lr: lr, momentum: mu, nesterov: true).Create([w]);
         // Step 1: buffer = c, update c + mu c. Step 2: buffer = (1 + mu) c, update c + mu (1 + mu) c.
         StepWith(sgd, w, C);
         AssertClose(Map(i => W0[i] - lr * (1 + mu) * C[i]), Values(w));
@@ -88,11 +88,11 @@ public class OptimizationTests
     }
 
     [Fact]
-    public void Sgd_weight_decay_adds_decay_times_w_to_the_gradient()
+    public void Sgd_weightDecay_adds_decay_times_w_to_the_gradient()
     {
         const double lr = 0.1, decay = 0.5;
         using var w = NewWeights();
-        using var sgd = new OptimizerSpec("sgd") { LearningRate = lr, WeightDecay = decay }.Create([w]);
+        using var sgd = Optimizer.Sgd(lr: lr, weightDecay: decay).Create([w]);
         StepWith(sgd, w, C);
         var w1 = Map(i => W0[i] - lr * (C[i] + decay * W0[i]));
         AssertClose(w1, Values(w));
@@ -105,7 +105,7 @@ public class OptimizationTests
     {
         const double lr = 0.01, alpha = 0.9, eps = 1e-8;
         using var w = NewWeights();
-        using var rms = new OptimizerSpec("rmsprop") { LearningRate = lr, Alpha = alpha, Eps = eps }.Create([w]);
+        using var rms = Optimizer.RmsProp(lr: lr, alpha: alpha, eps: eps).Create([w]);
         StepWith(rms, w, C);
         var v1 = Map(i => (1 - alpha) * C[i] * C[i]);
         var w1 = Map(i => W0[i] - lr * C[i] / (Math.Sqrt(v1[i]) + eps));
@@ -122,7 +122,7 @@ public class OptimizationTests
     {
         const double lr = 0.01, alpha = 0.99, eps = 1e-8, mu = 0.5;
         using var w = NewWeights();
-        using var rms = new OptimizerSpec("rmsprop") { LearningRate = lr, Momentum = mu }.Create([w]);
+        using var rms = Optimizer.RmsProp(lr: lr, momentum: mu).Create([w]);
         StepWith(rms, w, C);
         StepWith(rms, w, C);
         var v1 = Map(i => (1 - alpha) * C[i] * C[i]);
@@ -147,7 +147,7 @@ public class OptimizationTests
     {
         const double lr = 0.01;
         using var w = NewWeights();
-        using var adam = new OptimizerSpec("adam") { LearningRate = lr }.Create([w]);
+        using var adam = Optimizer.Adam(lr: lr).Create([w]);
         double[] m = new double[3], v = new double[3];
         StepWith(adam, w, C);
         var w1 = AdamStep(W0, C, m, v, 1, lr, 0.9, 0.999, 1e-8);
@@ -163,7 +163,7 @@ public class OptimizationTests
     {
         const double lr = 0.05, beta1 = 0.5, beta2 = 0.75, eps = 0.1;
         using var w = NewWeights();
-        using var adam = OptimizerSpec.Parse("adam(lr=0.05, betas=0.5/0.75, eps=0.1)").Create([w]);
+        using var adam = Optimizer.Parse("adam(lr=0.05, beta1=0.5, beta2=0.75, eps=0.1)").Create([w]);
         double[] m = new double[3], v = new double[3];
         StepWith(adam, w, C);
         var w1 = AdamStep(W0, C, m, v, 1, lr, beta1, beta2, eps);
@@ -178,8 +178,8 @@ public class OptimizationTests
         const double lr = 0.1, decay = 0.5;
         using var wAdam = NewWeights();
         using var wAdamW = NewWeights();
-        using var adam = new OptimizerSpec("adam") { LearningRate = lr, WeightDecay = decay }.Create([wAdam]);
-        using var adamW = new OptimizerSpec("adamw") { LearningRate = lr, WeightDecay = decay }.Create([wAdamW]);
+        using var adam = Optimizer.Adam(lr: lr, weightDecay: decay).Create([wAdam]);
+        using var adamW = Optimizer.AdamW(lr: lr, weightDecay: decay).Create([wAdamW]);
         double[] m1 = new double[3], v1 = new double[3], m2 = new double[3], v2 = new double[3];
         var expectedAdam = W0;
         var expectedAdamW = W0;
@@ -200,22 +200,22 @@ public class OptimizationTests
         // c + decay w), while AdamW has shrunk every weight by lr * decay first: [0.9, -1.9, 2.9] against
         // [0.85, -1.8, 2.75].
         using var w0 = NewWeights();
-        using var adam1 = new OptimizerSpec("adam") { LearningRate = lr, WeightDecay = decay }.Create([w0]);
+        using var adam1 = Optimizer.Adam(lr: lr, weightDecay: decay).Create([w0]);
         StepWith(adam1, w0, C);
         AssertClose([0.9, -1.9, 2.9], Values(w0), 1e-6);
         using var w0W = NewWeights();
-        using var adamW1 = new OptimizerSpec("adamw") { LearningRate = lr, WeightDecay = decay }.Create([w0W]);
+        using var adamW1 = Optimizer.AdamW(lr: lr, weightDecay: decay).Create([w0W]);
         StepWith(adamW1, w0W, C);
         AssertClose([0.85, -1.8, 2.75], Values(w0W), 1e-6);
     }
 
     [Fact]
-    public void AdamW_defaults_to_PyTorchs_weight_decay_of_0_01()
+    public void AdamW_defaults_to_PyTorchs_weightDecay_of_0_01()
     {
         const double lr = 0.01;
-        var spec = new OptimizerSpec("adamw") { LearningRate = lr };
-        Assert.Equal(0.01, spec.EffectiveWeightDecay);
-        Assert.Equal(0.0, new OptimizerSpec("adam").EffectiveWeightDecay);
+        var spec = Optimizer.AdamW(lr: lr);
+        Assert.Equal(0.01, spec.WeightDecay);
+        Assert.Equal(0.0, Optimizer.Adam().WeightDecay);
         using var w = NewWeights();
         using var adamW = spec.Create([w]);
         StepWith(adamW, w, C);
@@ -229,9 +229,9 @@ public class OptimizationTests
     [InlineData("adamw", 0.001)]
     public void Default_learning_rates_are_PyTorchs(string name, double expected)
     {
-        Assert.Equal(expected, new OptimizerSpec(name).EffectiveLearningRate);
+        Assert.Equal(expected, Optimizer.Parse(name).LearningRate);
         using var w = NewWeights();
-        using var optimizer = new OptimizerSpec(name).Create([w]);
+        using var optimizer = Optimizer.Parse(name).Create([w]);
         Assert.Equal(expected, optimizer.LearningRate);
     }
 
@@ -243,7 +243,7 @@ public class OptimizationTests
         const double lambda = 0.25;
         using var w = NewWeights();
         using var other = NewWeights([-4.0]);
-        using var sgd = new OptimizerSpec("sgd") { LearningRate = 0.1, L1 = lambda }.Create([w, other]);
+        using var sgd = Optimizer.Sgd(lr: 0.1, l1: lambda).Create([w, other]);
         using var scope = NewDisposeScope();
         sgd.ZeroGrad();
         var onW = sgd.Penalty([w])!;
@@ -259,7 +259,7 @@ public class OptimizationTests
     public void No_L1_means_no_penalty()
     {
         using var w = NewWeights();
-        using var sgd = new OptimizerSpec("sgd").Create([w]);
+        using var sgd = Optimizer.Sgd().Create([w]);
         Assert.Null(sgd.Penalty());
     }
 
@@ -270,7 +270,7 @@ public class OptimizationTests
     {
         using var a = NewWeights([1.0]);
         using var b = NewWeights([1.0]);
-        using var sgd = new OptimizerSpec("sgd") { LearningRate = 1, ClipNorm = 1 }.Create([a, b]);
+        using var sgd = Optimizer.Sgd(lr: 1, clipNorm: 1).Create([a, b]);
         using var scope = NewDisposeScope();
         sgd.ZeroGrad();
         (a * 3.0 + b * 4.0).sum().backward(); // gradients 3 and 4: norm 5
@@ -286,7 +286,7 @@ public class OptimizationTests
     {
         using var a = NewWeights([1.0]);
         using var b = NewWeights([1.0]);
-        using var sgd = new OptimizerSpec("sgd") { LearningRate = 1, ClipNorm = 1 }.Create([a, b]);
+        using var sgd = Optimizer.Sgd(lr: 1, clipNorm: 1).Create([a, b]);
         using (var scope = NewDisposeScope())
         {
             sgd.ZeroGrad();
@@ -301,7 +301,7 @@ public class OptimizationTests
     public void Clipping_by_norm_leaves_smaller_gradients_alone()
     {
         using var w = NewWeights();
-        using var sgd = new OptimizerSpec("sgd") { LearningRate = 0.1, ClipNorm = 100 }.Create([w]);
+        using var sgd = Optimizer.Sgd(lr: 0.1, clipNorm: 100).Create([w]);
         StepWith(sgd, w, C);
         AssertClose(Map(i => W0[i] - 0.1 * C[i]), Values(w));
     }
@@ -310,7 +310,7 @@ public class OptimizationTests
     public void Clipping_by_value_clamps_each_element()
     {
         using var w = NewWeights();
-        using var sgd = new OptimizerSpec("sgd") { LearningRate = 0.1, ClipValue = 0.75 }.Create([w]);
+        using var sgd = Optimizer.Sgd(lr: 0.1, clipValue: 0.75).Create([w]);
         Assert.Null(sgd.ClipGradients());
         StepWith(sgd, w, C);
         AssertClose([0.5, -0.75, 0.75], Grad(w));
@@ -318,15 +318,15 @@ public class OptimizationTests
     }
 
     [Theory]
-    [InlineData("sgd(lr=0.1, momentum=0.9, clip_norm=1, clip_value=0.5)")]
-    [InlineData("adam(lr=0.1, clip_norm=1)")]
-    [InlineData("adamw(lr=0.1, clip_value=1)")]
-    [InlineData("rmsprop(lr=0.1, clip_norm=1)")]
+    [InlineData("sgd(lr=0.1, momentum=0.9, clipNorm=1, clipValue=0.5)")]
+    [InlineData("adam(lr=0.1, clipNorm=1)")]
+    [InlineData("adamw(lr=0.1, clipValue=1)")]
+    [InlineData("rmsprop(lr=0.1, clipNorm=1)")]
     public void A_parameter_the_loss_does_not_use_is_left_alone(string text)
     {
         using var used = NewWeights();
         using var unused = NewWeights([7.0]);
-        using var optimizer = OptimizerSpec.Parse(text).Create([used, unused]);
+        using var optimizer = Optimizer.Parse(text).Create([used, unused]);
         StepWith(optimizer, used, C);
         StepWith(optimizer, used, C);
         Assert.Equal([7.0], Values(unused));
@@ -337,7 +337,7 @@ public class OptimizationTests
     public void Clipping_by_norm_and_value_satisfies_both()
     {
         using var w = NewWeights();
-        using var sgd = new OptimizerSpec("sgd") { LearningRate = 0.1, ClipNorm = 1, ClipValue = 0.5 }.Create([w]);
+        using var sgd = Optimizer.Sgd(lr: 0.1, clipNorm: 1, clipValue: 0.5).Create([w]);
         StepWith(sgd, w, C);
         // Norm first: c / |c| = [0.218, -0.436, 0.873]; then value: the last element becomes 0.5.
         var norm = Math.Sqrt(C.Sum(x => x * x));
@@ -346,7 +346,7 @@ public class OptimizationTests
 
     // ---- schedules ----
 
-    private static double[] EpochRates(ScheduleSpec spec, double lr0, int epochs, int batchesPerEpoch = 1)
+    private static double[] EpochRates(Schedule spec, double lr0, int epochs, int batchesPerEpoch = 1)
     {
         var schedule = spec.Create(lr0);
         var rates = new List<double>();
@@ -362,23 +362,23 @@ public class OptimizationTests
     [Fact]
     public void Constant_keeps_the_rate()
     {
-        AssertClose([0.1, 0.1, 0.1], EpochRates(ScheduleSpec.None, 0.1, 3));
+        AssertClose([0.1, 0.1, 0.1], EpochRates(Schedule.Constant, 0.1, 3));
     }
 
     [Fact]
     public void Step_multiplies_by_gamma_every_n_epochs()
     {
-        var rates = EpochRates(ScheduleSpec.Parse("step(every=2, gamma=0.5)"), 0.1, 7);
+        var rates = EpochRates(Schedule.Parse("stepDecay(every=2, gamma=0.5)"), 0.1, 7);
         AssertClose(Enumerable.Range(0, 7).Select(e => 0.1 * Math.Pow(0.5, e / 2)).ToArray(), rates, 1e-15);
         AssertClose([0.1, 0.1, 0.05, 0.05, 0.025, 0.025, 0.0125], rates, 1e-15);
         // gamma defaults to 0.1, as PyTorch's StepLR.
-        AssertClose([1, 1, 1, 0.1], EpochRates(new ScheduleSpec("step") { Every = 3 }, 1, 4), 1e-15);
+        AssertClose([1, 1, 1, 0.1], EpochRates(Schedule.StepDecay(every: 3), 1, 4), 1e-15);
     }
 
     [Fact]
     public void Exponential_multiplies_by_gamma_every_epoch()
     {
-        var rates = EpochRates(ScheduleSpec.Parse("exponential(gamma=0.9)"), 0.2, 5);
+        var rates = EpochRates(Schedule.Parse("exponential(gamma=0.9)"), 0.2, 5);
         AssertClose(Enumerable.Range(0, 5).Select(e => 0.2 * Math.Pow(0.9, e)).ToArray(), rates, 1e-15);
     }
 
@@ -386,7 +386,7 @@ public class OptimizationTests
     public void Cosine_anneals_to_the_minimum_over_T_epochs_and_stays_there()
     {
         const double lr0 = 0.1, min = 0.001;
-        var rates = EpochRates(ScheduleSpec.Parse("cosine(epochs=4, min_lr=0.001)"), lr0, 7);
+        var rates = EpochRates(Schedule.Parse("cosine(epochs=4, minLr=0.001)"), lr0, 7);
         AssertClose(Enumerable.Range(0, 7).Select(e => min + (lr0 - min) * (1 + Math.Cos(Math.PI * Math.Min(e, 4) / 4)) / 2).ToArray(), rates, 1e-15);
         Assert.Equal(lr0, rates[0]);
         Assert.Equal((lr0 + min) / 2, rates[2], 15);
@@ -397,18 +397,18 @@ public class OptimizationTests
     [Fact]
     public void Warmup_in_epochs_rises_linearly_then_hands_over_to_the_main_schedule()
     {
-        // warmup_epochs = 2 from 0.2: epochs 1, 2 use 0.2 and 0.6 of lr0; then the cosine starts from 0.
-        var spec = ScheduleSpec.Parse("cosine(epochs=2, warmup_epochs=2, warmup_start=0.2)");
+        // warmupEpochs = 2 from 0.2: epochs 1, 2 use 0.2 and 0.6 of lr0; then the cosine starts from 0.
+        var spec = Schedule.Parse("cosine(epochs=2, warmupEpochs=2, warmupStart=0.2)");
         var rates = EpochRates(spec, 1.0, 6, batchesPerEpoch: 3);
         AssertClose([0.2, 0.6, 1.0, 0.5, 0.0, 0.0], rates, 1e-15);
         // The warm-up alone.
-        AssertClose([0.1, 0.4, 0.7, 1.0, 1.0], EpochRates(ScheduleSpec.Parse("warmup(epochs=3)"), 1.0, 5), 1e-15);
+        AssertClose([0.1, 0.4, 0.7, 1.0, 1.0], EpochRates(Schedule.Parse("warmup(epochs=3)"), 1.0, 5), 1e-15);
     }
 
     [Fact]
     public void Warmup_in_steps_multiplies_the_main_schedule_batch_by_batch()
     {
-        var schedule = ScheduleSpec.Parse("step(every=1, gamma=0.5, warmup_steps=4, warmup_start=0)").Create(1.0);
+        var schedule = Schedule.Parse("stepDecay(every=1, gamma=0.5, warmupSteps=4, warmupStart=0)").Create(1.0);
         var rates = new List<double>();
         for (var epoch = 0; epoch < 3; epoch++)
         {
@@ -430,8 +430,8 @@ public class OptimizationTests
     public void A_schedule_sets_the_optimizers_learning_rate()
     {
         using var w = NewWeights();
-        using var sgd = new OptimizerSpec("sgd") { LearningRate = 0.1 }.Create([w]);
-        var schedule = ScheduleSpec.Parse("warmup(steps=2, start=0.5)").Create(sgd);
+        using var sgd = Optimizer.Sgd(lr: 0.1).Create([w]);
+        var schedule = Schedule.Parse("warmup(steps=2, start=0.5)").Create(sgd);
         Assert.Equal(0.05, sgd.LearningRate, 15);
         StepWith(sgd, w, C);
         schedule.OnBatchEnd();
@@ -443,7 +443,7 @@ public class OptimizationTests
         AssertClose(Map(i => W0[i] - (0.05 + 0.075 + 0.1) * C[i]), Values(w));
     }
 
-    private static double[] PlateauRates(ScheduleSpec spec, params double[] values)
+    private static double[] PlateauRates(Schedule spec, params double[] values)
     {
         var schedule = spec.Create(1.0);
         return values.Select(v =>
@@ -456,36 +456,36 @@ public class OptimizationTests
     [Fact]
     public void Plateau_reduces_after_more_than_patience_bad_epochs_then_cools_down()
     {
-        var spec = ScheduleSpec.Parse("plateau(factor=0.5, patience=2, cooldown=1)");
+        var spec = Schedule.Parse("plateau(factor=0.5, patience=2, cooldown=1)");
         // Epoch 1 sets the best; 2, 3 and 4 are bad: after the third (more than 2) the rate halves and the
         // cooldown starts. Epoch 5 is bad but in cooldown, so counting starts again at epoch 6: 6, 7, 8 bad.
         var rates = PlateauRates(spec, 1, 1, 1, 1, 1, 1, 1, 1);
         AssertClose([1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.25], rates);
         // Without cooldown the count restarts right away.
-        AssertClose([1, 1, 1, 0.5, 0.5, 0.5, 0.25], PlateauRates(spec with { Cooldown = 0 }, 1, 1, 1, 1, 1, 1, 1));
+        AssertClose([1, 1, 1, 0.5, 0.5, 0.5, 0.25], PlateauRates(Schedule.Plateau(factor: 0.5, patience: 2), 1, 1, 1, 1, 1, 1, 1));
     }
 
     [Fact]
-    public void Plateau_resets_its_count_on_an_improvement_larger_than_min_delta()
+    public void Plateau_resets_its_count_on_an_improvement_larger_than_minDelta()
     {
-        var spec = ScheduleSpec.Parse("plateau(factor=0.1, patience=1, min_delta=0.05)");
+        var spec = Schedule.Parse("plateau(factor=0.1, patience=1, minDelta=0.05)");
         // 0.9 improves on 1 by more than 0.05; 0.86 does not; 0.7 does; then two bad epochs reduce.
         AssertClose([1, 1, 1, 1, 1, 0.1], PlateauRates(spec, 1, 0.9, 0.86, 0.7, 0.7, 0.7));
     }
 
     [Fact]
-    public void Plateau_stops_at_min_lr_and_can_watch_for_a_rise()
+    public void Plateau_stops_at_minLr_and_can_watch_for_a_rise()
     {
-        var floor = ScheduleSpec.Parse("plateau(factor=0.1, patience=0, min_lr=0.05)");
+        var floor = Schedule.Parse("plateau(factor=0.1, patience=0, minLr=0.05)");
         AssertClose([1, 0.1, 0.05, 0.05], PlateauRates(floor, 1, 1, 1, 1));
-        var accuracy = ScheduleSpec.Parse("plateau(factor=0.5, patience=0, mode=max)");
+        var accuracy = Schedule.Parse("plateau(factor=0.5, patience=0, mode=\"max\")");
         AssertClose([1, 1, 0.5, 0.5, 0.25], PlateauRates(accuracy, 0.5, 0.6, 0.6, 0.7, 0.1));
     }
 
     [Fact]
-    public void Plateau_after_a_warmup_ignores_the_warmup_epochs()
+    public void Plateau_after_a_warmup_ignores_the_warmupEpochs()
     {
-        var schedule = ScheduleSpec.Parse("plateau(factor=0.5, patience=0, warmup_epochs=2, warmup_start=0.5)").Create(1.0);
+        var schedule = Schedule.Parse("plateau(factor=0.5, patience=0, warmupEpochs=2, warmupStart=0.5)").Create(1.0);
         Assert.Equal(0.5, schedule.CurrentLearningRate);
         schedule.OnEpochEnd(null);
         Assert.Equal(0.75, schedule.CurrentLearningRate);
@@ -500,19 +500,19 @@ public class OptimizationTests
     [Fact]
     public void Plateau_needs_the_monitored_value()
     {
-        var schedule = ScheduleSpec.Parse("plateau").Create(0.1);
+        var schedule = Schedule.Parse("plateau").Create(0.1);
         var error = Assert.Throws<InvalidOperationException>(() => schedule.OnEpochEnd(null));
         Assert.Equal("the plateau schedule needs the monitored value (e.g. the validation loss) at the end of every epoch", error.Message);
         Assert.Equal(0, schedule.Epochs);
     }
 
     [Theory]
-    [InlineData("plateau(factor=0.5, patience=1, cooldown=2, warmup_steps=3)")]
-    [InlineData("cosine(epochs=5, min_lr=0.01, warmup_epochs=2)")]
-    [InlineData("step(every=2, gamma=0.3, warmup_steps=5)")]
+    [InlineData("plateau(factor=0.5, patience=1, cooldown=2, warmupSteps=3)")]
+    [InlineData("cosine(epochs=5, minLr=0.01, warmupEpochs=2)")]
+    [InlineData("stepDecay(every=2, gamma=0.3, warmupSteps=5)")]
     public void A_restored_schedule_continues_exactly(string text)
     {
-        var spec = ScheduleSpec.Parse(text);
+        var spec = Schedule.Parse(text);
         double[] values = [3, 2, 2.5, 2.5, 2.5, 2.4, 2.6, 1, 1, 1, 1, 1];
         var original = spec.Create(0.5);
         for (var e = 0; e < 5; e++)
@@ -540,8 +540,8 @@ public class OptimizationTests
     [Fact]
     public void A_schedule_state_of_another_kind_is_refused()
     {
-        var plateau = ScheduleSpec.Parse("plateau").Create(0.1);
-        var cosine = ScheduleSpec.Parse("cosine(epochs=3)").Create(0.1);
+        var plateau = Schedule.Parse("plateau").Create(0.1);
+        var cosine = Schedule.Parse("cosine(epochs=3)").Create(0.1);
         Assert.Throws<ArgumentException>(() => cosine.SetState(plateau.GetState()));
         Assert.Throws<ArgumentException>(() => plateau.SetState(cosine.GetState()));
         Assert.Throws<ArgumentException>(() => cosine.SetState(new ScheduleState(-1, 0, null, null, 0, 0)));
@@ -566,15 +566,15 @@ public class OptimizationTests
     [Theory]
     [InlineData("sgd(lr=0.1, momentum=0.9)", ScalarType.Float64)]
     [InlineData("sgd(lr=0.1, momentum=0.9)", ScalarType.Float32)]
-    [InlineData("sgd(lr=0.1, momentum=0.8, nesterov=true, weight_decay=0.01, l1=0.01, clip_norm=1)", ScalarType.Float64)]
-    [InlineData("rmsprop(lr=0.01, momentum=0.5, weight_decay=0.1)", ScalarType.Float64)]
+    [InlineData("sgd(lr=0.1, momentum=0.8, nesterov=true, weightDecay=0.01, l1=0.01, clipNorm=1)", ScalarType.Float64)]
+    [InlineData("rmsprop(lr=0.01, momentum=0.5, weightDecay=0.1)", ScalarType.Float64)]
     [InlineData("rmsprop(lr=0.01)", ScalarType.Float32)]
-    [InlineData("adam(lr=0.01, weight_decay=0.1, clip_value=0.5)", ScalarType.Float64)]
+    [InlineData("adam(lr=0.01, weightDecay=0.1, clipValue=0.5)", ScalarType.Float64)]
     [InlineData("adam(lr=0.01)", ScalarType.Float32)]
-    [InlineData("adamw(lr=0.01, betas=0.8/0.9)", ScalarType.Float32)]
+    [InlineData("adamw(lr=0.01, beta1=0.8, beta2=0.9)", ScalarType.Float32)]
     public void A_restored_optimizer_continues_bit_for_bit(string text, ScalarType dtype)
     {
-        var spec = OptimizerSpec.Parse(text);
+        var spec = Optimizer.Parse(text);
         using var w = NewWeights(dtype: dtype);
         using var original = spec.Create([w]);
         for (var i = 0; i < 3; i++) QuadraticStep(original, w);
@@ -611,14 +611,14 @@ public class OptimizationTests
     public void Saved_state_holds_the_moments_and_round_trips_through_a_stream()
     {
         using var w = NewWeights();
-        using var adam = new OptimizerSpec("adam") { LearningRate = 0.01 }.Create([w]);
+        using var adam = Optimizer.Adam(lr: 0.01).Create([w]);
         QuadraticStep(adam, w);
         using var stream = new MemoryStream();
         adam.SaveState(stream);
         Assert.Equal(adam.SaveState(), stream.ToArray());
         stream.Position = 0;
         using var w2 = NewWeights(Values(w));
-        using var other = new OptimizerSpec("adam") { LearningRate = 0.01 }.Create([w2]);
+        using var other = Optimizer.Adam(lr: 0.01).Create([w2]);
         other.LoadState(stream);
         Assert.Equal(adam.SaveState(), other.SaveState());
     }
@@ -627,8 +627,8 @@ public class OptimizationTests
     public void State_of_another_optimizer_is_refused()
     {
         using var w = NewWeights();
-        using var adam = new OptimizerSpec("adam").Create([w]);
-        using var sgd = new OptimizerSpec("sgd").Create([w]);
+        using var adam = Optimizer.Adam().Create([w]);
+        using var sgd = Optimizer.Sgd().Create([w]);
         Assert.Throws<InvalidDataException>(() => sgd.LoadState(adam.SaveState()));
     }
 
@@ -638,7 +638,7 @@ public class OptimizationTests
         using var w = NewWeights();
         TrainingOptimizer adam;
         using (var scope = NewDisposeScope())
-            adam = new OptimizerSpec("adam") { LearningRate = 0.01 }.Create([w]);
+            adam = Optimizer.Adam(lr: 0.01).Create([w]);
         using (adam)
         {
             StepWith(adam, w, C);
@@ -655,31 +655,30 @@ public class OptimizationTests
     /// </summary>
     [Theory]
     [InlineData("sgd(lr=0.1)")]
-    [InlineData("sgd(lr=0.1, momentum=0.9, weight_decay=0.01)")]
+    [InlineData("sgd(lr=0.1, momentum=0.9, weightDecay=0.01)")]
     [InlineData("sgd(lr=0.05, momentum=0.8, nesterov=true)")]
     [InlineData("rmsprop(lr=0.01)")]
-    [InlineData("rmsprop(lr=0.01, alpha=0.9, eps=1e-6, momentum=0.5, weight_decay=0.1)")]
+    [InlineData("rmsprop(lr=0.01, alpha=0.9, eps=1e-6, momentum=0.5, weightDecay=0.1)")]
     [InlineData("adam(lr=0.01)")]
-    [InlineData("adam(lr=0.01, betas=0.8/0.95, eps=1e-6, weight_decay=0.1)")]
+    [InlineData("adam(lr=0.01, beta1=0.8, beta2=0.95, eps=1e-6, weightDecay=0.1)")]
     [InlineData("adamw(lr=0.01)")]
-    [InlineData("adamw(lr=0.01, betas=0.85/0.99, weight_decay=0.2)")]
+    [InlineData("adamw(lr=0.01, beta1=0.85, beta2=0.99, weightDecay=0.2)")]
     public void Our_update_rules_take_the_steps_of_TorchSharps_optimizers(string text)
     {
-        var spec = OptimizerSpec.Parse(text);
+        var spec = Optimizer.Parse(text);
         using var ours = new Parameter(tensor(new[] { 0.5, -1.5, 2.0, 0.25 }), requires_grad: true);
         using var theirs = new Parameter(tensor(new[] { 0.5, -1.5, 2.0, 0.25 }), requires_grad: true);
         using var ours2 = new Parameter(tensor(new[] { 1.0, -1.0 }), requires_grad: true);
         using var theirs2 = new Parameter(tensor(new[] { 1.0, -1.0 }), requires_grad: true);
         using var optimizer = spec.Create([ours, ours2]);
-        var (beta1, beta2) = spec.Betas ?? (0.9, 0.999);
-        var lr = spec.EffectiveLearningRate;
-        var decay = spec.EffectiveWeightDecay;
+        var lr = spec.LearningRate;
+        var decay = spec.WeightDecay;
         using optim.Optimizer reference = spec.Name switch
         {
-            "sgd" => optim.SGD([theirs, theirs2], lr, spec.Momentum ?? 0, 0, decay, spec.Nesterov),
-            "rmsprop" => optim.RMSProp([theirs, theirs2], lr, spec.Alpha ?? 0.99, spec.Eps ?? 1e-8, decay, spec.Momentum ?? 0),
-            "adam" => optim.Adam([theirs, theirs2], lr, beta1, beta2, spec.Eps ?? 1e-8, decay),
-            _ => optim.AdamW([theirs, theirs2], lr, beta1, beta2, spec.Eps ?? 1e-8, decay),
+            "sgd" => optim.SGD([theirs, theirs2], lr, spec.Momentum!.Value, 0, decay, spec.Nesterov),
+            "rmsprop" => optim.RMSProp([theirs, theirs2], lr, spec.Alpha!.Value, spec.Eps!.Value, decay, spec.Momentum!.Value),
+            "adam" => optim.Adam([theirs, theirs2], lr, spec.Beta1!.Value, spec.Beta2!.Value, spec.Eps!.Value, decay),
+            _ => optim.AdamW([theirs, theirs2], lr, spec.Beta1!.Value, spec.Beta2!.Value, spec.Eps!.Value, decay),
         };
         for (var step = 1; step <= 8; step++)
         {
@@ -703,125 +702,181 @@ public class OptimizationTests
         }
     }
 
-    // ---- parsing and validation ----
+    // ---- the settings: the language's rules, from C# and from text ----
 
     [Fact]
-    public void Parse_reads_names_options_and_aliases()
+    public void The_builders_and_the_language_make_the_same_settings()
     {
-        var adam = OptimizerSpec.Parse("Adam", new Dictionary<string, string>
+        Assert.Equal(Optimizer.Adam(lr: 0.002, beta2: 0.99, weightDecay: 1e-4, clipNorm: 5),
+            Optimizer.Parse("adam(lr=0.002, beta2=0.99, weightDecay=1e-4, clipNorm=5)"));
+        Assert.Equal(Optimizer.Sgd(lr: 0.1, momentum: 0.9, nesterov: true), Optimizer.Parse("sgd (lr = 0.1, momentum = 0.9, nesterov = true)"));
+        Assert.Equal(Optimizer.RmsProp(alpha: 0.9, eps: 1e-7, l1: 0.001), Optimizer.Parse("rmsprop(alpha=0.9, eps=1e-7, l1=0.001)"));
+        Assert.Equal(Optimizer.AdamW(clipValue: 0.5), Optimizer.Parse("adamw(clipValue=0.5)"));
+        // Defaults are settings like any other: PyTorch's.
+        Assert.Equal(Optimizer.Sgd(lr: 0.01, momentum: 0), Optimizer.Parse("sgd"));
+        Assert.Equal(Optimizer.AdamW(lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01), Optimizer.AdamW());
+        Assert.NotEqual(Optimizer.Adam(), Optimizer.AdamW());
+        Assert.Equal(Schedule.Cosine(epochs: 50, minLr: 1e-5, warmupSteps: 500), Schedule.Parse("cosine(epochs=50, minLr=1e-5, warmupSteps=500)"));
+        Assert.Equal(Schedule.Plateau(factor: 0.5, patience: 3, minDelta: 0.01, cooldown: 2, minLr: 1e-6, mode: PlateauMode.Max),
+            Schedule.Parse("plateau(factor=0.5, patience=3, minDelta=0.01, cooldown=2, minLr=1e-6, mode=\"max\")"));
+        Assert.Equal(Schedule.Warmup(epochs: 3, start: 0.2), Schedule.Parse("warmup(epochs=3, start=0.2)"));
+        Assert.Equal(Schedule.StepDecay(every: 10, gamma: 0.1), Schedule.Parse("stepDecay(every=10)"));
+        Assert.Equal(Schedule.Exponential(gamma: 0.9, warmupEpochs: 2, warmupStart: 0.1), Schedule.Parse("exponential(gamma=0.9, warmupEpochs=2)"));
+        // A warm-up of no length is none.
+        Assert.Equal(Schedule.Cosine(epochs: 5), Schedule.Cosine(epochs: 5, warmupSteps: 0));
+        Assert.Equal(["constant", "stepDecay", "exponential", "cosine", "plateau", "warmup"],
+            new[] { Schedule.Constant, Schedule.StepDecay(every: 1), Schedule.Exponential(0.5), Schedule.Cosine(3), Schedule.Plateau(), Schedule.Warmup(steps: 5) }
+                .Select(s => s.Name));
+        Assert.Equal(["sgd", "rmsprop", "adam", "adamw"],
+            new[] { Optimizer.Sgd(), Optimizer.RmsProp(), Optimizer.Adam(), Optimizer.AdamW() }.Select(o => o.Name));
+    }
+
+    [Fact]
+    public void Settings_are_written_back_as_the_language_writes_them()
+    {
+        Assert.Equal("adamw (lr = 0.001, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0.01)", Optimizer.AdamW().ToString());
+        Assert.Equal("cosine (epochs = 20, minLr = 0, warmupEpochs = 1, warmupStart = 0.1)", Schedule.Cosine(20, warmupEpochs: 1).ToString());
+        Optimizer[] optimizers =
+        [
+            Optimizer.Sgd(lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-4, l1: 1e-5, clipNorm: 1, clipValue: 0.5),
+            Optimizer.RmsProp(lr: 3e-4, alpha: 0.9, eps: 1e-6, momentum: 0.5), Optimizer.Adam(beta1: 0.8), Optimizer.AdamW(weightDecay: 0.05),
+        ];
+        foreach (var optimizer in optimizers) Assert.Equal(optimizer, Optimizer.Parse(optimizer.ToString()));
+        Schedule[] schedules =
+        [
+            Schedule.StepDecay(every: 3, gamma: 0.5, warmupSteps: 100, warmupStart: 0), Schedule.Exponential(0.95), Schedule.Cosine(20, minLr: 1e-5),
+            Schedule.Plateau(factor: 0.5, patience: 2, mode: PlateauMode.Max, warmupEpochs: 1), Schedule.Warmup(steps: 500, start: 0.2),
+        ];
+        foreach (var schedule in schedules) Assert.Equal(schedule, Schedule.Parse(schedule.ToString()));
+    }
+
+    [Theory]
+    [InlineData("sgd(lr=0)", "lr", "sgd's lr must be positive, but it is 0")]
+    [InlineData("sgd(lr=-0.5)", "lr", "sgd's lr must be positive, but it is -0.5")]
+    [InlineData("adam(lr=1e300)", "lr", "adam's lr must be at most 3.4028235e38 (the largest float32), but it is 1e300")]
+    [InlineData("adam(lr=1e400)", "lr", "adam's lr must be at most 3.4028235e38 (the largest float32), but it is infinity")]
+    [InlineData("adam(lr=0.0/0.0)", "lr", "adam's lr must be positive, but it is nan")]
+    [InlineData("sgd(nesterov=true)", "nesterov", "sgd's nesterov needs momentum above 0")]
+    [InlineData("sgd(momentum=0, nesterov=true)", "nesterov", "sgd's nesterov needs momentum above 0")]
+    [InlineData("sgd(momentum=1)", "momentum", "sgd's momentum must be in [0, 1), but it is 1")]
+    [InlineData("rmsprop(momentum=-0.1)", "momentum", "rmsprop's momentum must be in [0, 1), but it is -0.1")]
+    [InlineData("adam(beta2=1)", "beta2", "adam's beta2 must be in [0, 1), but it is 1")]
+    [InlineData("adamw(beta1=-0.5)", "beta1", "adamw's beta1 must be in [0, 1), but it is -0.5")]
+    [InlineData("adam(eps=0)", "eps", "adam's eps must be positive, but it is 0")]
+    [InlineData("rmsprop(eps=-1)", "eps", "rmsprop's eps must be positive, but it is -1")]
+    [InlineData("rmsprop(alpha=1.5)", "alpha", "rmsprop's alpha must be in [0, 1), but it is 1.5")]
+    [InlineData("sgd(weightDecay=-0.1)", "weightDecay", "sgd's weightDecay must be 0 or more, but it is -0.1")]
+    [InlineData("sgd(l1=-1)", "l1", "sgd's l1 must be 0 or more, but it is -1")]
+    [InlineData("sgd(clipNorm=0)", "clipNorm", "sgd's clipNorm must be positive, but it is 0")]
+    [InlineData("sgd(clipValue=-2)", "clipValue", "sgd's clipValue must be positive, but it is -2")]
+    [InlineData("adam(lr=\"fast\")", "lr", "adam's lr must be a number, but it is \"fast\"")]
+    [InlineData("adam(lr=relu)", "lr", "adam's lr must be a number, but it is the layer relu")]
+    [InlineData("sgd(nesterov=1)", "nesterov", "sgd's nesterov must be true or false, but it is 1")]
+    [InlineData("adam(momentum=0.9)", "momentum", "adam has no option 'momentum'; its options are lr, weightDecay, l1, clipNorm, clipValue, beta1, beta2, eps")]
+    [InlineData("adamw(weight_decay=0.05)", "weight_decay", "adamw has no option 'weight_decay'; did you mean 'weightDecay'?")]
+    [InlineData("sgd(clip_norm=1)", "clip_norm", "sgd has no option 'clip_norm'; did you mean 'clipNorm'?")]
+    [InlineData("adam(lr=0.1, lr=0.2)", "lr=0.2", "the option 'lr' is given twice")]
+    [InlineData("adamm", "adamm", "'adamm' is not defined; did you mean 'adam'?")]
+    [InlineData("cosine(epochs=5)", "cosine", "optimizer must be sgd, rmsprop, adam or adamw, but it is the schedule cosine")]
+    [InlineData("cosine", "cosine", "optimizer must be sgd, rmsprop, adam or adamw, but it is the schedule cosine")]
+    [InlineData("adam 0.5", "adam", "the optimizer adam is not a function: it cannot be applied to arguments")]
+    public void Bad_optimizers_are_refused_at_the_offending_option(string text, string at, string message)
+    {
+        var error = Assert.Throws<Functional.Networks.FnnCompileException>(() => Optimizer.Parse(text, "--optimizer"));
+        Assert.StartsWith($"--optimizer:1:{text.IndexOf(at, StringComparison.Ordinal) + 1}: error: {message}", error.Message);
+        Assert.Contains($"1 | {text}\n", error.Message);
+        Assert.Single(error.Diagnostics);
+    }
+
+    [Theory]
+    [InlineData("stepDecay", "stepDecay", "stepDecay needs every (the epochs between decays)")]
+    [InlineData("stepDecay(every=0)", "every", "stepDecay's every must be positive, but it is 0")]
+    [InlineData("stepDecay(every=2.5)", "every", "stepDecay's every must be an integer, but it is 2.5")]
+    [InlineData("stepDecay(every=2.0)", "every", "stepDecay's every must be an integer, but it is 2.0")]
+    [InlineData("stepDecay(every=2, gamma=0)", "gamma", "stepDecay's gamma must be in (0, 1], but it is 0")]
+    [InlineData("stepDecay(every=2, gamma=1.5)", "gamma", "stepDecay's gamma must be in (0, 1], but it is 1.5")]
+    [InlineData("exponential", "exponential", "exponential needs gamma (the factor per epoch)")]
+    [InlineData("exponential(gamma=-0.9)", "gamma", "exponential's gamma must be in (0, 1], but it is -0.9")]
+    [InlineData("cosine", "cosine", "cosine needs epochs (its length)")]
+    [InlineData("cosine(epochs=-3)", "epochs", "cosine's epochs must be positive, but it is -3")]
+    [InlineData("cosine(epochs=10, minLr=-1)", "minLr", "cosine's minLr must be 0 or more, but it is -1")]
+    [InlineData("cosine(epochs=10, gamma=0.5)", "gamma", "cosine has no option 'gamma'; its options are epochs, minLr, warmupSteps, warmupEpochs, warmupStart")]
+    [InlineData("cosine(epochs=10, min_lr=0.1)", "min_lr", "cosine has no option 'min_lr'; did you mean 'minLr'?")]
+    [InlineData("plateau(factor=1)", "factor", "plateau's factor must be in (0, 1), but it is 1")]
+    [InlineData("plateau(patience=-1)", "patience", "plateau's patience must be 0 or more, but it is -1")]
+    [InlineData("plateau(cooldown=-1)", "cooldown", "plateau's cooldown must be 0 or more, but it is -1")]
+    [InlineData("plateau(minDelta=-0.1)", "minDelta", "plateau's minDelta must be 0 or more, but it is -0.1")]
+    [InlineData("plateau(minLr=-0.1)", "minLr", "plateau's minLr must be 0 or more, but it is -0.1")]
+    [InlineData("plateau(mode=\"up\")", "mode", "plateau's mode must be \"min\" or \"max\", but it is \"up\"")]
+    [InlineData("plateau(mode=1)", "mode", "plateau's mode must be a string, but it is 1")]
+    [InlineData("cosine(epochs=10, warmupSteps=5, warmupEpochs=1)", "warmupEpochs", "cosine's warmupEpochs cannot be given with warmupSteps")]
+    [InlineData("stepDecay(every=1, warmupEpochs=-1)", "warmupEpochs", "stepDecay's warmupEpochs must be 0 or more, but it is -1")]
+    [InlineData("stepDecay(every=2, warmupStart=0.5)", "warmupStart", "stepDecay's warmupStart needs warmupSteps or warmupEpochs")]
+    [InlineData("cosine(epochs=2, warmupEpochs=1, warmupStart=1.5)", "warmupStart", "cosine's warmupStart must be in [0, 1], but it is 1.5")]
+    [InlineData("cosine(epochs=2, warmup_epochs=1)", "warmup_epochs", "cosine has no option 'warmup_epochs'; did you mean 'warmupEpochs'?")]
+    [InlineData("warmup", "warmup", "warmup needs its length: steps or epochs")]
+    [InlineData("warmup(steps=0)", "steps", "warmup's steps must be positive, but it is 0")]
+    [InlineData("warmup(steps=5, epochs=1)", "epochs", "warmup's epochs cannot be given with steps")]
+    [InlineData("warmup(steps=10, start=1.5)", "start", "warmup's start must be in [0, 1], but it is 1.5")]
+    [InlineData("adam", "adam", "schedule must be stepDecay, exponential, cosine, plateau or warmup, but it is the optimizer adam")]
+    public void Bad_schedules_are_refused_at_the_offending_option(string text, string at, string message)
+    {
+        var error = Assert.Throws<Functional.Networks.FnnCompileException>(() => Schedule.Parse(text, "--schedule"));
+        Assert.StartsWith($"--schedule:1:{text.IndexOf(at, StringComparison.Ordinal) + 1}: error: {message}", error.Message);
+        Assert.Single(error.Diagnostics);
+    }
+
+    [Fact]
+    public void The_builders_refuse_a_setting_out_of_its_range_naming_it()
+    {
+        void Refused(Func<object> make, string option, string message)
         {
-            ["learning-rate"] = "0.002", ["beta2"] = "0.99", ["Weight_Decay"] = "1e-4", ["clip-norm"] = "5",
-        });
-        Assert.Equal(new OptimizerSpec("adam") { LearningRate = 0.002, Betas = (0.9, 0.99), WeightDecay = 1e-4, ClipNorm = 5 }, adam);
-        Assert.Equal(new OptimizerSpec("sgd") { LearningRate = 0.1, Momentum = 0.9, Nesterov = true },
-            OptimizerSpec.Parse("sgd(lr=0.1, momentum=0.9, nesterov=true)"));
-        Assert.Equal(new OptimizerSpec("rmsprop") { Alpha = 0.9, Eps = 1e-7, L1 = 0.001 },
-            OptimizerSpec.Parse("rmsprop(rho=0.9, epsilon=1e-7, l1=0.001)"));
-        Assert.Equal(new OptimizerSpec("sgd"), OptimizerSpec.Parse("sgd"));
-        Assert.Equal(new ScheduleSpec("cosine") { Epochs = 50, MinLearningRate = 1e-5, WarmupSteps = 500 },
-            ScheduleSpec.Parse("cosine", new Dictionary<string, string> { ["t_max"] = "50", ["eta_min"] = "1e-5", ["warmup-steps"] = "500" }));
-        Assert.Equal(new ScheduleSpec("plateau") { Factor = 0.5, Patience = 3, MinDelta = 0.01, Cooldown = 2, MinLearningRate = 1e-6, Mode = PlateauMode.Max },
-            ScheduleSpec.Parse("reduce_on_plateau(factor=0.5, patience=3, min_delta=0.01, cooldown=2, min_lr=1e-6, mode=max)"));
-        Assert.Equal(new ScheduleSpec("warmup") { WarmupEpochs = 3, WarmupStartFactor = 0.2 }, ScheduleSpec.Parse("warmup(epochs=3, start=0.2)"));
-        Assert.Equal(ScheduleSpec.None, ScheduleSpec.Parse("none"));
-    }
-
-    [Theory]
-    [InlineData("foo", "unknown optimizer 'foo': expected one of sgd, rmsprop, adam, adamw")]
-    [InlineData("sgd(lr=0)", "the learning rate must be positive, but it is 0")]
-    [InlineData("sgd(lr=-0.5)", "the learning rate must be positive, but it is -0.5")]
-    [InlineData("adam(lr=NaN)", "the learning rate must be positive, but it is NaN")]
-    [InlineData("adam(lr=Infinity)", "the learning rate must be finite, but it is Infinity")]
-    [InlineData("sgd(nesterov=true)", "nesterov needs momentum > 0")]
-    [InlineData("sgd(momentum=0, nesterov=true)", "nesterov needs momentum > 0")]
-    [InlineData("sgd(momentum=1)", "the momentum must be in [0, 1), but it is 1")]
-    [InlineData("rmsprop(momentum=-0.1)", "the momentum must be in [0, 1), but it is -0.1")]
-    [InlineData("adam(betas=0.9/1)", "each beta must be in [0, 1), but the betas are 0.9/1")]
-    [InlineData("adamw(beta1=-0.5)", "each beta must be in [0, 1), but the betas are -0.5/0.999")]
-    [InlineData("adam(eps=-1)", "eps must not be negative, but it is -1")]
-    [InlineData("rmsprop(alpha=1.5)", "alpha must be in [0, 1), but it is 1.5")]
-    [InlineData("sgd(weight_decay=-0.1)", "the weight decay must not be negative, but it is -0.1")]
-    [InlineData("sgd(l1=-1)", "the L1 penalty must not be negative, but it is -1")]
-    [InlineData("sgd(clip_norm=0)", "clip_norm must be positive, but it is 0")]
-    [InlineData("sgd(clip_value=-2)", "clip_value must be positive, but it is -2")]
-    [InlineData("sgd(betas=0.9/0.999)", "unknown option 'betas' for sgd: valid options are lr, momentum, nesterov, weight_decay, l1, clip_norm, clip_value")]
-    [InlineData("adam(momentum=0.9)", "unknown option 'momentum' for adam: valid options are lr, betas, beta1, beta2, eps, weight_decay, l1, clip_norm, clip_value")]
-    [InlineData("adam(lr=fast)", "option 'lr' of adam: 'fast' is not a number")]
-    [InlineData("adam(betas=0.9)", "option 'betas' of adam: '0.9' is not two numbers written a/b")]
-    [InlineData("sgd(nesterov=maybe)", "option 'nesterov' of sgd: 'maybe' is not true or false")]
-    [InlineData("adam(betas=0.9/0.99, beta1=0.8)", "give adam betas or beta1/beta2, not both")]
-    [InlineData("adam(lr=0.1, learning_rate=0.2)", "option 'lr' of adam is given twice")]
-    [InlineData("adam(lr 0.1)", "'lr 0.1' in 'adam(lr 0.1)' is not option=value")]
-    [InlineData("adam(lr=0.1", "'adam(lr=0.1' is not an optimizer: expected name(option=value, ...)")]
-    public void Bad_optimizer_settings_are_refused_with_a_clear_message(string text, string message)
-    {
-        var error = Assert.Throws<ArgumentException>(() => OptimizerSpec.Parse(text));
-        Assert.Equal(message, error.Message);
+            var error = Assert.Throws<ArgumentOutOfRangeException>(make);
+            Assert.Equal(option, error.ParamName);
+            Assert.StartsWith(message, error.Message);
+        }
+        Refused(() => Optimizer.Sgd(lr: 0), "lr", "sgd's lr must be positive, but it is 0");
+        Refused(() => Optimizer.Adam(lr: double.NaN), "lr", "adam's lr must be positive, but it is nan");
+        Refused(() => Optimizer.AdamW(lr: double.PositiveInfinity), "lr", "adamw's lr must be at most 3.4028235e38 (the largest float32), but it is infinity");
+        Refused(() => Optimizer.Sgd(momentum: 1), "momentum", "sgd's momentum must be in [0, 1), but it is 1");
+        Refused(() => Optimizer.Sgd(nesterov: true), "nesterov", "sgd's nesterov needs momentum above 0");
+        Refused(() => Optimizer.RmsProp(alpha: -0.1), "alpha", "rmsprop's alpha must be in [0, 1), but it is -0.1");
+        Refused(() => Optimizer.Adam(eps: 0), "eps", "adam's eps must be positive, but it is 0");
+        Refused(() => Optimizer.Adam(beta1: 1), "beta1", "adam's beta1 must be in [0, 1), but it is 1");
+        Refused(() => Optimizer.AdamW(beta2: -1), "beta2", "adamw's beta2 must be in [0, 1), but it is -1");
+        Refused(() => Optimizer.AdamW(weightDecay: -0.01), "weightDecay", "adamw's weightDecay must be 0 or more, but it is -0.01");
+        Refused(() => Optimizer.Sgd(l1: -1), "l1", "sgd's l1 must be 0 or more, but it is -1");
+        Refused(() => Optimizer.Sgd(clipNorm: 0), "clipNorm", "sgd's clipNorm must be positive, but it is 0");
+        Refused(() => Optimizer.Sgd(clipValue: -1), "clipValue", "sgd's clipValue must be positive, but it is -1");
+        Refused(() => Optimizer.Sgd().WithLearningRate(1e300), "lr", "sgd's lr must be at most 3.4028235e38 (the largest float32), but it is 1e300");
+        Refused(() => Optimizer.Adam().WithLearningRate(-1), "lr", "adam's lr must be positive, but it is -1");
+        Refused(() => Schedule.StepDecay(every: 0), "every", "stepDecay's every must be positive, but it is 0");
+        Refused(() => Schedule.StepDecay(every: 1, gamma: 2), "gamma", "stepDecay's gamma must be in (0, 1], but it is 2");
+        Refused(() => Schedule.Exponential(0), "gamma", "exponential's gamma must be in (0, 1], but it is 0");
+        Refused(() => Schedule.Cosine(epochs: 0), "epochs", "cosine's epochs must be positive, but it is 0");
+        Refused(() => Schedule.Cosine(epochs: 5, minLr: -1), "minLr", "cosine's minLr must be 0 or more, but it is -1");
+        Refused(() => Schedule.Cosine(epochs: 5, warmupSteps: 1, warmupEpochs: 1), "warmupEpochs", "cosine's warmupEpochs cannot be given with warmupSteps");
+        Refused(() => Schedule.Cosine(epochs: 5, warmupStart: 0.5), "warmupStart", "cosine's warmupStart needs warmupSteps or warmupEpochs");
+        Refused(() => Schedule.Plateau(factor: 1), "factor", "plateau's factor must be in (0, 1), but it is 1");
+        Refused(() => Schedule.Plateau(patience: -1), "patience", "plateau's patience must be 0 or more, but it is -1");
+        Refused(() => Schedule.Plateau(cooldown: -2), "cooldown", "plateau's cooldown must be 0 or more, but it is -2");
+        Refused(() => Schedule.Plateau(minDelta: -0.5), "minDelta", "plateau's minDelta must be 0 or more, but it is -0.5");
+        Refused(() => Schedule.Warmup(steps: -1), "steps", "warmup's steps must be positive, but it is -1");
+        Refused(() => Schedule.Warmup(epochs: 2, start: 2), "start", "warmup's start must be in [0, 1], but it is 2");
+        Assert.Equal("warmup needs its length: steps or epochs", Assert.Throws<ArgumentException>(() => Schedule.Warmup()).Message);
     }
 
     [Fact]
-    public void Settings_that_do_not_apply_to_the_optimizer_are_refused()
-    {
-        void Refused(OptimizerSpec spec, string message) =>
-            Assert.Equal(message, Assert.Throws<ArgumentException>(spec.Validate).Message);
-        Refused(new OptimizerSpec("adam") { Momentum = 0.9 }, "momentum applies to sgd and rmsprop, not adam (which uses betas)");
-        Refused(new OptimizerSpec("rmsprop") { Momentum = 0.5, Nesterov = true }, "nesterov applies to sgd only, not rmsprop");
-        Refused(new OptimizerSpec("sgd") { Betas = (0.9, 0.999) }, "betas apply to adam and adamw, not sgd");
-        Refused(new OptimizerSpec("sgd") { Eps = 1e-8 }, "eps applies to rmsprop, adam and adamw, not sgd");
-        Refused(new OptimizerSpec("adam") { Alpha = 0.9 }, "alpha applies to rmsprop only, not adam");
-        Refused(new OptimizerSpec("Adam"), "unknown optimizer 'Adam': expected one of sgd, rmsprop, adam, adamw");
-        // Create validates too, and needs something to optimize.
-        Assert.Equal("the learning rate must be positive, but it is 0",
-            Assert.Throws<ArgumentException>(() => new OptimizerSpec("sgd") { LearningRate = 0 }.Create([])).Message);
-        Assert.Equal("there are no parameters to optimize (Parameter 'parameters')",
-            Assert.Throws<ArgumentException>(() => new OptimizerSpec("sgd").Create([])).Message);
-        using var w = NewWeights();
-        using var sgd = new OptimizerSpec("sgd").Create([w]);
-        Assert.Throws<ArgumentOutOfRangeException>(() => sgd.LearningRate = -1);
-    }
-
-    [Theory]
-    [InlineData("linear", "unknown schedule 'linear': expected one of constant, step, exponential, cosine, plateau, warmup")]
-    [InlineData("step", "the step schedule needs every (the epochs between decays)")]
-    [InlineData("step(every=0)", "every must be positive, but it is 0")]
-    [InlineData("step(every=2, gamma=0)", "gamma must be a positive number, but it is 0")]
-    [InlineData("step(every=two)", "option 'every' of step: 'two' is not a whole number")]
-    [InlineData("exponential", "the exponential schedule needs gamma (the factor per epoch)")]
-    [InlineData("exponential(gamma=-0.9)", "gamma must be a positive number, but it is -0.9")]
-    [InlineData("cosine", "the cosine schedule needs epochs (its length)")]
-    [InlineData("cosine(epochs=-3)", "epochs must be positive, but it is -3")]
-    [InlineData("cosine(epochs=10, min_lr=-1)", "min_lr must be a finite number >= 0, but it is -1")]
-    [InlineData("cosine(epochs=10, gamma=0.5)", "unknown option 'gamma' for cosine: valid options are epochs, min_lr, warmup_steps, warmup_epochs, warmup_start")]
-    [InlineData("plateau(factor=1)", "factor must be in (0, 1), but it is 1")]
-    [InlineData("plateau(patience=-1)", "patience must not be negative, but it is -1")]
-    [InlineData("plateau(cooldown=-1)", "cooldown must not be negative, but it is -1")]
-    [InlineData("plateau(min_delta=-0.1)", "min_delta must be a finite number >= 0, but it is -0.1")]
-    [InlineData("plateau(min_lr=-0.1)", "min_lr must be a finite number >= 0, but it is -0.1")]
-    [InlineData("plateau(mode=up)", "option 'mode' of plateau: 'up' is not min or max")]
-    [InlineData("cosine(epochs=10, warmup_steps=5, warmup_epochs=1)", "give warmup_steps or warmup_epochs, not both")]
-    [InlineData("warmup", "the warmup schedule needs warmup_steps or warmup_epochs")]
-    [InlineData("warmup(steps=-1)", "warmup_steps must not be negative, but it is -1")]
-    [InlineData("step(every=1, warmup_epochs=-1)", "warmup_epochs must not be negative, but it is -1")]
-    [InlineData("warmup(steps=10, start=1.5)", "warmup_start must be in [0, 1], but it is 1.5")]
-    [InlineData("step(every=2, warmup_start=0.5)", "warmup_start needs warmup_steps or warmup_epochs")]
-    [InlineData("constant(lr=1)", "unknown option 'lr' for constant: valid options are warmup_steps, warmup_epochs, warmup_start")]
-    public void Bad_schedule_settings_are_refused_with_a_clear_message(string text, string message)
-    {
-        var error = Assert.Throws<ArgumentException>(() => ScheduleSpec.Parse(text));
-        Assert.Equal(message, error.Message);
-    }
-
-    [Fact]
-    public void Schedule_settings_that_do_not_apply_or_do_not_fit_the_rate_are_refused()
+    public void A_schedule_must_suit_the_rate_it_starts_from_and_an_optimizer_needs_parameters()
     {
         void Refused(Action action, string message) =>
             Assert.Equal(message, Assert.Throws<ArgumentException>(action).Message);
-        Refused(new ScheduleSpec("cosine") { Epochs = 10, Gamma = 0.5 }.Validate,
-            "gamma does not apply to the cosine schedule (only to step and exponential)");
-        Refused(new ScheduleSpec("step") { Every = 1, Patience = 3 }.Validate,
-            "patience does not apply to the step schedule (only to plateau)");
-        Refused(() => ScheduleSpec.Parse("cosine(epochs=10, min_lr=0.1)").Create(0.01),
-            "the cosine schedule's min_lr (0.1) is above the learning rate (0.01)");
-        Refused(() => ScheduleSpec.None.Create(0), "the learning rate must be positive, but it is 0");
+        Refused(() => Schedule.Cosine(epochs: 10, minLr: 0.1).Create(0.01), "cosine's minLr (0.1) is above the learning rate (0.01)");
+        Refused(() => Schedule.Constant.Create(0), "the learning rate must be positive, but it is 0");
+        Refused(() => Optimizer.Sgd().Create([]), "there are no parameters to optimize (Parameter 'parameters')");
+        using var w = NewWeights();
+        using var sgd = Optimizer.Sgd(lr: 0.001).Create([w]);
+        Refused(() => Schedule.Cosine(epochs: 10, minLr: 0.01).Create(sgd), "cosine's minLr (0.01) is above the learning rate (0.001)");
+        Assert.Throws<ArgumentOutOfRangeException>(() => sgd.LearningRate = -1);
     }
 }

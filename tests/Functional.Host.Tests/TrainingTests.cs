@@ -90,7 +90,7 @@ public class TrainingTests
         Assert.True(network.Evaluate(plan) < before / 10, "adamw with a cosine schedule learns the line");
 
         using var other = file.Compile(options: new NetworkOptions { Seed = 1 });
-        var sgd = Functional.Training.Optimization.OptimizerSpec.Parse("sgd(lr=0.01, momentum=0.9)");
+        var sgd = Functional.Training.Optimization.Optimizer.Sgd(lr: 0.01, momentum: 0.9);
         var result = other.Train(plan, new TrainingOptions { Optimizer = sgd, Epochs = 3 });
         Assert.Equal(3, result.EpochsRun);
     }

@@ -68,25 +68,22 @@ train Xor with
             let t = List.exactlyOne p.Trains
             Expect.equal t.Inputs [| [| 0.0; 0.0 |]; [| 0.0; 1.0 |]; [| 1.0; 0.0 |]; [| 1.0; 1.0 |] |] "inputs"
             Expect.equal t.Targets [| [| 0.0 |]; [| 1.0 |]; [| 1.0 |]; [| 0.0 |] |] "targets"
-            Expect.equal (t.Optimizer.Name, t.Optimizer.Options) ("sgd", [ "lr", "0.5" ]) "optimizer"
+            Expect.equal (TrainSettings.optimizerName t.Optimizer, t.Optimizer.Lr) ("sgd", 0.5) "optimizer"
             Expect.isNone t.Schedule "no schedule"
             Expect.equal t.Epochs 3000 "epochs"
             Expect.equal t.Loss MeanSquaredError "loss"
         }
 
-        test "optimizers and schedules keep their options, in the host's spelling" {
+        test "optimizers and schedules are checked into typed settings" {
             let p =
                 checkedProgram (
                     xor
                     + "\ntrain Xor with\n    data = [ [0; 0] => [0] ]\n    optimizer = adamw (lr = 0.001, weightDecay = 0.05)\n    schedule = cosine (epochs = 10, warmupEpochs = 1)\n"
                 )
             let t = List.exactlyOne p.Trains
-            Expect.equal (t.Optimizer.Name, t.Optimizer.Options) ("adamw", [ "lr", "0.001"; "weight_decay", "0.05" ]) "optimizer"
-            // Where each is written, for the host's range checks to point at.
-            Expect.equal (t.Optimizer.Range.Start.Line, t.Optimizer.Range.Start.Column) (6, 17) "optimizer's place"
+            Expect.equal (t.Optimizer.Rule, t.Optimizer.Lr, t.Optimizer.WeightDecay) (AdamW { Beta1 = 0.9; Beta2 = 0.999; Eps = 1e-8 }, 0.001, 0.05) "optimizer"
             let schedule = t.Schedule |> Option.get
-            Expect.equal (schedule.Name, schedule.Options) ("cosine", [ "epochs", "10"; "warmup_epochs", "1" ]) "schedule"
-            Expect.equal (schedule.Range.Start.Line, schedule.Range.Start.Column) (7, 16) "schedule's place"
+            Expect.equal schedule { Rule = Cosine(10, 0.0); Warmup = Some { Length = WarmupEpochs 1; Start = 0.1 } } "schedule"
         }
 
         bad "an option an optimizer does not have" "model M : [1] -> [1] =\n    dense 1\n\ntrain M with\n    data = [ [0] => [1] ]\n    optimizer = adam (momentum = 0.9)\n" "6:23" "adam has no option 'momentum'"

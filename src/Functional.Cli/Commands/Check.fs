@@ -31,14 +31,7 @@ let private json (path: string) (result: Checked<Checking.CheckedProgram>) =
 
 let run (args: ParseResults<CheckArgs>) =
     let path = args.GetResult CheckArgs.File
-    let checkedFile, sources = Language.checkFile path
-    // Train blocks' optimizer and schedule settings are checked by the host's rules, at their places too.
-    let result =
-        checkedFile
-        |> Result.bind (fun program ->
-            match List.ofSeq (Functional.Training.TrainBlockChecks.Diagnose program) with
-            | [] -> Ok program
-            | diagnostics -> Error diagnostics)
+    let result, sources = Language.checkFile path
     match args.GetResult(CheckArgs.Format, defaultValue = Text), result with
     | Json, _ ->
         printfn "%s" (json path result)

@@ -44,12 +44,9 @@ let private trainOnData (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel:
         | None -> null
     let valid = if isNull rawValid then null else Functional.Data.DatasetExtensions.Normalize(rawValid, normalization)
     let classes = train.TargetKind = Functional.Data.TargetKind.ClassIndex
+    let optimizer = Functional.Cli.TrainFlags.optimizer args |> Option.defaultValue plan.Optimizer
     let optimizer =
-        match args.TryGetResult TrainArgs.Optimizer with
-        | Some text -> OptimizerSpec.Parse text
-        | None -> plan.Optimizer
-    let optimizer =
-        match args.TryGetResult TrainArgs.Lr with
+        match Functional.Cli.TrainFlags.learningRate args with
         | Some lr -> optimizer.WithLearningRate lr
         | None -> optimizer
     let hasValidation = not (isNull valid) || args.Contains TrainArgs.Valid_Split
@@ -60,7 +57,7 @@ let private trainOnData (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel:
             BatchSize = args.GetResult(TrainArgs.Batch, defaultValue = plan.BatchSize.GetValueOrDefault Trainer.DefaultBatchSize),
             Seed = Nullable(int seed),
             Optimizer = optimizer,
-            Schedule = (match args.TryGetResult TrainArgs.Schedule with Some t -> ScheduleSpec.Parse t | None -> plan.Schedule),
+            Schedule = (Functional.Cli.TrainFlags.schedule args |> Option.defaultValue plan.Schedule),
             ValidationSplit = args.GetResult(TrainArgs.Valid_Split, defaultValue = 0.0),
             Metrics = (if classes then [| Metric.Accuracy |] else [||]),
             EarlyStopping =
@@ -75,7 +72,7 @@ let private trainOnData (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel:
     printfn "Training %s %O -> %O (%d parameters) on %O with %s (%d examples%s): %d epochs, batch %d, %s (lr = %s), loss %s, seed %d"
         name network.Model.Input network.Model.Output network.ParameterCount device dataPath train.Count
         (if isNull valid then "" else sprintf ", validating on %d" valid.Count)
-        options.Epochs options.BatchSize optimizer.Name (number optimizer.EffectiveLearningRate) (Losses.name plan.Loss) seed
+        options.Epochs options.BatchSize optimizer.Name (number optimizer.LearningRate) (Losses.name plan.Loss) seed
     let result = Functional.Cli.LiveProgress.run options (fun options progress -> network.Fit(train, valid, options, progress, cancel)) epochLines
     Functional.Cli.LiveProgress.table result
     args.TryGetResult TrainArgs.Plot
@@ -90,7 +87,7 @@ let private trainOnData (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel:
         printfn "  validation: loss %s%s" (number e.Loss) (e.Metrics |> Seq.map (fun kv -> sprintf ", %s %s" kv.Key (number kv.Value)) |> String.concat "")
     match outDir with
     | Some dir ->
-        let summary = TrainingSummary(Nullable seed, result.EpochsRun, optimizer.Name, optimizer.EffectiveLearningRate, Losses.name plan.Loss, result.FinalLoss)
+        let summary = TrainingSummary(Nullable seed, result.EpochsRun, optimizer.Name, optimizer.LearningRate, Losses.name plan.Loss, result.FinalLoss)
         network.Save(dir, summary)
         printfn "  saved %s and %s in %s" Functional.Checkpoints.Checkpoint.WeightsFile Functional.Checkpoints.Checkpoint.MetadataFile dir
     | None -> ()
@@ -107,16 +104,16 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
     let options =
         TrainingOptions(
             Epochs = Option.toNullable (args.TryGetResult TrainArgs.Epochs),
-            LearningRate = Option.toNullable (args.TryGetResult TrainArgs.Lr),
+            LearningRate = Option.toNullable (Functional.Cli.TrainFlags.learningRate args),
             BatchSize = Option.toNullable (args.TryGetResult TrainArgs.Batch),
-            Optimizer = (args.TryGetResult TrainArgs.Optimizer |> Option.map OptimizerSpec.Parse |> Option.toObj),
-            Schedule = (args.TryGetResult TrainArgs.Schedule |> Option.map ScheduleSpec.Parse |> Option.toObj),
+            Optimizer = Option.toObj (Functional.Cli.TrainFlags.optimizer args),
+            Schedule = Option.toObj (Functional.Cli.TrainFlags.schedule args),
             Seed = Nullable seed
         )
     use network = file.Compile(name, NetworkOptions(Seed = Nullable seed, Device = device))
     let epochs = options.Epochs.GetValueOrDefault plan.Epochs
     let optimizer = if isNull options.Optimizer then plan.Optimizer else options.Optimizer
-    let lr = options.LearningRate.GetValueOrDefault optimizer.EffectiveLearningRate
+    let lr = options.LearningRate.GetValueOrDefault optimizer.LearningRate
     let batch = options.BatchSize.GetValueOrDefault(plan.BatchSize.GetValueOrDefault Trainer.DefaultBatchSize)
     printfn "Training %s %O -> %O (%d parameters) on %O: %d epochs, batch %d, %s (lr = %s), loss %s, seed %d"
         name network.Model.Input network.Model.Output network.ParameterCount device epochs batch optimizer.Name (number lr) (Losses.name plan.Loss) seed

@@ -59,9 +59,9 @@ public sealed class FnnFile
     {
         var overrides = Overrides(hyperparameters);
         var (result, sources) = Language.checkWith(overrides, fileName, source);
-        var diagnostics = result.IsError ? result.ErrorValue.ToList() : TrainBlockChecks.Diagnose(result.ResultValue).ToList();
-        if (diagnostics.Count > 0)
-            throw new FnnCompileException(Language.renderWith(sources, Microsoft.FSharp.Collections.ListModule.OfSeq(diagnostics)), diagnostics);
+        // Train blocks are checked whole by the language (optimizer and schedule ranges included).
+        if (result.IsError)
+            throw new FnnCompileException(Language.renderWith(sources, result.ErrorValue), result.ErrorValue.ToList());
         return new FnnFile(fileName, source, result.ResultValue);
     }
 

@@ -20,10 +20,10 @@ public sealed record FitOptions
 
     public required Loss Loss { get; init; }
 
-    public OptimizerSpec Optimizer { get; init; } = new(OptimizerSpec.Sgd);
+    public Optimizer Optimizer { get; init; } = Optimizer.Sgd();
 
     /// <summary>The learning-rate schedule; null keeps the rate constant. A plateau schedule watches the validation loss when there is one, else the training loss.</summary>
-    public ScheduleSpec? Schedule { get; init; }
+    public Schedule? Schedule { get; init; }
 
     /// <summary>
     /// Used only when no validation dataset is given: this fraction (0 to 1, exclusive) of the training examples

@@ -38,7 +38,7 @@ internal static class Fitter
         var feed = new BatchFeed(module, train);
         var validationFeed = validation is null ? null : new BatchFeed(module, validation);
         Trainer.RequireBatchesForBatchNorm(module, train.Count, options.BatchSize);
-        var spec = options.Optimizer ?? new OptimizerSpec(OptimizerSpec.Sgd);
+        var spec = options.Optimizer ?? Optimizer.Sgd();
         var resumed = options.ResumeFrom is { } from ? TrainingState.Load(from) : default;
         var shuffleSeed = resumed.State is { } saved ? saved.ShuffleSeed
             : options.Shuffle ? options.Seed ?? Random.Shared.Next() : (int?)null;
@@ -47,7 +47,7 @@ internal static class Fitter
 
         using var loss = Losses.compile(module.Placement, options.Loss);
         using var optimizer = spec.Create(module.parameters().Where(p => p.requires_grad).ToList());
-        var schedule = (options.Schedule ?? ScheduleSpec.None).Create(optimizer);
+        var schedule = (options.Schedule ?? Schedule.Constant).Create(optimizer);
         using var history = options.HistoryPath is { } path ? new HistoryWriter(path) : null;
         using var best = options.EarlyStopping is { RestoreBestWeights: true } ? new WeightSnapshot() : null;
 

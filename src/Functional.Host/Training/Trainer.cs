@@ -18,11 +18,9 @@ public static class Trainer
     {
         var epochs = options.Epochs ?? plan.Epochs;
         var chosen = options.Optimizer ?? plan.Optimizer;
-        var spec = options.LearningRate is { } rate ? chosen with { LearningRate = rate } : chosen;
-        var learningRate = spec.EffectiveLearningRate;
+        // lr's rule (positive, within float32) is the language's: WithLearningRate applies it.
+        var spec = options.LearningRate is { } rate ? chosen.WithLearningRate(rate) : chosen;
         if (epochs <= 0) throw new ArgumentOutOfRangeException(nameof(options), epochs, "epochs must be positive");
-        if (!(learningRate > 0) || !double.IsFinite(learningRate))
-            throw new ArgumentOutOfRangeException(nameof(options), learningRate, "the learning rate must be a positive number");
         var batchSize = options.BatchSize ?? plan.BatchSize ?? DefaultBatchSize;
         if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(options), batchSize, "the batch size must be positive");
 
@@ -30,7 +28,7 @@ public static class Trainer
         RequireBatchesForBatchNorm(module, data.Count, batchSize);
         using var loss = Losses.compile(module.Placement, plan.Loss);
         using var optimizer = spec.Create(module.parameters().Where(p => p.requires_grad).ToList());
-        var schedule = (options.Schedule ?? plan.Schedule ?? ScheduleSpec.None).Create(optimizer);
+        var schedule = (options.Schedule ?? plan.Schedule ?? Schedule.Constant).Create(optimizer);
         if (options.Seed is { } seed) torch.manual_seed(seed);
 
         var history = new List<double>(epochs);

@@ -7,10 +7,10 @@ public sealed record TrainingOptions
     public double? LearningRate { get; init; }
 
     /// <summary>Replaces the plan's optimizer (LearningRate, if set, still overrides its rate).</summary>
-    public Optimization.OptimizerSpec? Optimizer { get; init; }
+    public Optimization.Optimizer? Optimizer { get; init; }
 
     /// <summary>Replaces the plan's learning-rate schedule.</summary>
-    public Optimization.ScheduleSpec? Schedule { get; init; }
+    public Optimization.Schedule? Schedule { get; init; }
 
     /// <summary>Seeds the shuffling of examples; null leaves torch's generator as it is.</summary>
     public long? Seed { get; init; }

@@ -14,13 +14,13 @@ public sealed record TrainingPlan
     public Loss Loss { get; init; } = Loss.MeanSquaredError;
 
     /// <summary>The optimizer and its settings (PyTorch's defaults where unset).</summary>
-    public OptimizerSpec Optimizer { get; init; } = new(OptimizerSpec.Sgd);
+    public Optimizer Optimizer { get; init; } = Optimizer.Sgd();
 
     /// <summary>The learning-rate schedule; null keeps the rate constant.</summary>
-    public ScheduleSpec? Schedule { get; init; }
+    public Schedule? Schedule { get; init; }
 
     /// <summary>The learning rate the optimizer starts from.</summary>
-    public double LearningRate => Optimizer.EffectiveLearningRate;
+    public double LearningRate => Optimizer.LearningRate;
 
     public int Epochs { get; init; } = 1;
 
@@ -32,8 +32,8 @@ public sealed record TrainingPlan
         Inputs = plan.Inputs.Select(x => x.Select(v => (float)v).ToArray()).ToList(),
         Targets = plan.Targets.Select(x => x.Select(v => (float)v).ToArray()).ToList(),
         Loss = plan.Loss,
-        Optimizer = OptimizerSpec.Parse(plan.Optimizer.Name, TrainBlockChecks.Options(plan.Optimizer)),
-        Schedule = plan.Schedule is { } schedule ? ScheduleSpec.Parse(schedule.Value.Name, TrainBlockChecks.Options(schedule.Value)) : null,
+        Optimizer = new Optimizer(plan.Optimizer),
+        Schedule = plan.Schedule?.Value is { } schedule ? new Schedule(schedule) : null,
         Epochs = plan.Epochs,
         BatchSize = plan.Batch is { } batch ? batch.Value : null,
     };

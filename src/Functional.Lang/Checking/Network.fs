@@ -156,14 +156,6 @@ type Loss =
     /// `fun y t -> ...`: one number per example, averaged over the batch.
     | Custom of Term
 
-/// An optimizer or a learning-rate schedule as written (`adam (lr = 0.001, weightDecay = 0.01)`): its
-/// name and options, with option names in the host's spelling (`weight_decay`) and values as text, and
-/// where it is written. The host builds and range-checks it (and reports a bad value at that place).
-type Configured =
-    { Name: string
-      Options: (string * string) list
-      Range: Range }
-
 /// A checked `model` declaration.
 type Model =
     { Name: string
@@ -182,9 +174,9 @@ type TrainPlan =
       Inputs: float[][]
       Targets: float[][]
       Loss: Loss
-      Optimizer: Configured
+      Optimizer: OptimizerSettings
       /// The learning-rate schedule, if any.
-      Schedule: Configured option
+      Schedule: ScheduleSettings option
       Epochs: int
       /// Examples per step; None leaves it to the trainer's default.
       Batch: int option

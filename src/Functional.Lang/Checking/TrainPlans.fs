@@ -1,4 +1,5 @@
-/// Checking, part three: `train` blocks: their data, loss, optimizer and settings.
+/// Checking, part three: `train` blocks: their data, loss, optimizer and settings; and optimizers and
+/// schedules written on the command line.
 module Functional.Lang.Checking.TrainPlans
 
 open Functional.Lang
@@ -49,6 +50,61 @@ let internal lossOf (m: Model) (value: Value) (range: Range) : Checked<Loss> =
             | VError -> Error []
             | v -> fail range (sprintf "a loss must return a number per example, but this one returns %s" (describe v)))
     | v -> fail range (sprintf "loss must be mse, bce, crossEntropy, nll, l1 or a function fun y t -> ..., but it is %s" (describe v))
+
+/// `a, b or c`.
+let private orList (names: string list) =
+    match List.rev names with
+    | last :: (_ :: _ as before) -> sprintf "%s or %s" (List.rev before |> String.concat ", ") last
+    | _ -> String.concat "" names
+
+/// A train block's optimizer or schedule: a builtin, bare (`adam`: its defaults) or with options.
+/// `names` are the builtins that fit; `other` the other kind's, named when one is given instead.
+let private configured what (pick: Value -> 'T option) (names: string list) (otherWhat: string, other: string list) (v: Value) (r: Range) : Checked<'T> =
+    let describeValue v =
+        match v with
+        | VFunction f when List.contains f.Name other -> sprintf "the %s %s" otherWhat f.Name
+        | v -> describe v
+    let invoked =
+        match v with
+        | VFunction f when f.Positional.IsEmpty ->
+            match f.Invoke { Args = []; Named = Map.empty; Range = r; Scope = None } with
+            // A bare schedule where an optimizer belongs: say that, not what the schedule lacks.
+            | Error _ when List.contains f.Name other -> Ok v
+            | invoked -> invoked
+        | v -> Ok v
+    invoked
+    |> Result.bind (fun v ->
+        match pick v, v with
+        | Some c, _ -> Ok c
+        | None, VError -> Error []
+        | None, _ -> fail r (sprintf "%s must be %s, but it is %s" what (orList names) (describeValue v)))
+
+let private optimizerNames = TrainSettings.optimizers |> List.map fst
+let private scheduleNames = TrainSettings.schedules |> List.map fst
+
+let private optimizerOf =
+    configured "optimizer" (function VOptimizer o -> Some o | _ -> None) optimizerNames ("schedule", scheduleNames)
+
+let private scheduleOf =
+    configured "schedule" (function VSchedule s -> Some s | _ -> None) scheduleNames ("optimizer", optimizerNames)
+
+/// A train block without an optimizer setting trains with `sgd`.
+let private sgd =
+    match TrainSettings.optimizer "sgd" [] with
+    | Ok o -> o
+    | Error e -> failwithf "sgd's defaults are refused: %A" e
+
+let private fromText (origin: string) (text: string) (convert: Value -> Range -> Checked<'T>) : Checked<'T> =
+    let builtins: Env = Builtins.table |> Map.map (fun _ make -> Builtin make)
+    Parser.parseExpr origin (if isNull text then "" else text)
+    |> Result.bind (fun e -> eval builtins None e |> Result.bind (fun v -> convert v (Expr.range e)))
+
+/// An optimizer written outside a file (`--optimizer "adamw(lr=0.001)"`), checked as a train block's is;
+/// diagnostics name `origin` as their file.
+let optimizerFromText origin text = fromText origin text optimizerOf
+
+/// A schedule written outside a file (`--schedule "cosine(epochs=20)"`), checked as a train block's is.
+let scheduleFromText origin text = fromText origin text scheduleOf
 
 let internal trainPlan (env: Env) (declared: string list) (models: Model list) (t: TrainDecl) : Checked<TrainPlan> =
     let known = [ "data"; "loss"; "optimizer"; "schedule"; "epochs"; "batch" ]
@@ -112,25 +168,19 @@ let internal trainPlan (env: Env) (declared: string list) (models: Model list) (
                     // Without `data` the examples come from elsewhere (`fnn train --data FILE`, a C# data set).
                     valueOf "data" (fun v r -> examples v r) (fun () -> Ok([||], [||]))
                 let! loss = valueOf "loss" (lossOf m) (fun () -> Ok MeanSquaredError)
-                /// An optimizer or schedule, bare (`adam`: its defaults) or with options.
-                let configuredOf what (pick: Value -> Configured option) (names: string) v r =
-                    let invoked =
-                        match v with
-                        | VFunction f when f.Positional.IsEmpty -> f.Invoke { Args = []; Named = Map.empty; Range = r; Scope = None }
-                        | v -> Ok v
-                    invoked
-                    |> Result.bind (fun v ->
-                        match pick v, v with
-                        | Some c, _ -> Ok c
-                        | None, VError -> Error []
-                        | None, _ -> fail r (sprintf "%s must be %s, but it is %s" what names (describe v)))
-                let! optimizer =
-                    valueOf "optimizer" (configuredOf "optimizer" (function VOptimizer o -> Some o | _ -> None) "sgd, rmsprop, adam or adamw") (fun () -> Ok { Name = "sgd"; Options = []; Range = t.Range })
+                let! optimizer = valueOf "optimizer" optimizerOf (fun () -> Ok sgd)
                 let! schedule =
-                    valueOf
-                        "schedule"
-                        (fun v r -> configuredOf "schedule" (function VSchedule s -> Some s | _ -> None) "stepDecay, exponential, cosine, plateau or warmup" v r |> Result.map Some)
-                        (fun () -> Ok None)
+                    match setting "schedule" with
+                    | None -> Ok None
+                    | Some s ->
+                        let at = Expr.range s.Value
+                        eval env None s.Value
+                        |> Result.bind (fun v -> scheduleOf v at)
+                        // The schedule must suit the rate it starts from (a cosine's minLr below it).
+                        |> Result.bind (fun schedule ->
+                            TrainSettings.fitsRate optimizer.Lr schedule
+                            |> Result.map (fun () -> Some schedule)
+                            |> Result.mapError (List.map (fun e -> Diagnostic.error at e.Message)))
                 let! epochs =
                     valueOf "epochs" (fun v r -> asInt r "epochs" v |> Result.bind (fun n -> if n > 0 then Ok n else fail r (sprintf "epochs must be positive, but it is %d" n))) (fun () -> Ok 1)
                 let! batch =

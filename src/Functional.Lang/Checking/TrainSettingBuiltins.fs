@@ -1,47 +1,44 @@
-/// The optimizers (`sgd`, `adam`, ...) and learning-rate schedules (`cosine`, `plateau`, ...) a train
-/// block's `optimizer` and `schedule` settings name, as builtins of the language.
+/// The optimizers (`sgd`, `adam`, ...) and learning-rate schedules (`cosine`, `plateau`, ...) that a train
+/// block's `optimizer` and `schedule` settings name, as builtins of the language: functions of named
+/// options only, checked by TrainSettings' rules, each error at the option it is about.
 module Functional.Lang.Checking.TrainSettingBuiltins
 
 open Functional.Lang
 open Functional.Lang.Syntax
 open Functional.Lang.Checking.LayerBuilders
 
-/// `weightDecay` as the host spells it: `weight_decay`.
-let private snakeCase (name: string) =
-    name |> Seq.collect (fun c -> if System.Char.IsUpper c then [ '_'; System.Char.ToLowerInvariant c ] else [ c ]) |> Seq.toArray |> System.String
+let private settingOf (value: Value) =
+    match value with
+    | VInt n -> Integer n
+    | VFloat x -> Real x
+    | VBool b -> Flag b
+    | VString s -> Text s
+    | other -> Other(Value.describe other)
 
-/// An optimizer or schedule: a function of named options only; the host checks their ranges.
-let private configured name (options: string list) (make: Configured -> Value) =
+/// Each error at the option it names (the option's name in the call), or at the whole call.
+let private diagnose (call: Call) (errors: SettingError list) =
+    errors
+    |> List.map (fun e ->
+        let at =
+            match e.Option |> Option.bind (fun o -> Map.tryFind o call.Named) with
+            | Some(_, range) -> range
+            | None -> call.Range
+        Diagnostic.error at e.Message)
+
+let private builtin name options (settings: string -> (string * SettingValue) list -> Result<'T, SettingError list>) (make: 'T -> Value) =
     func name [] (options |> List.map (fun o -> o, VError)) (fun call ->
-        call.Named
-        |> Map.toList
-        |> List.map (fun (option, (v, at)) ->
-            match v with
-            | VInt n -> Ok(snakeCase option, string n)
-            | VFloat f -> Ok(snakeCase option, f.ToString("R", System.Globalization.CultureInfo.InvariantCulture))
-            | VBool b -> Ok(snakeCase option, (if b then "true" else "false"))
-            | VString text -> Ok(snakeCase option, text)
-            | VError -> Error []
-            | other -> Checked.fail at (sprintf "%s's %s must be a number, true/false or a string, but it is %s" name option (Value.describe other)))
-        |> Checked.all
-        |> Result.map (fun options -> make { Name = name; Options = options; Range = call.Range }))
+        // An option whose value had an error has been reported already.
+        if call.Named |> Map.exists (fun _ (v, _) -> match v with VError -> true | _ -> false) then
+            Error []
+        else
+            let given = call.Named |> Map.toList |> List.map (fun (option, (v, _)) -> option, settingOf v)
+            settings name given |> Result.map make |> Result.mapError (diagnose call))
 
-let private optimizers =
-    let common = [ "lr"; "weightDecay"; "l1"; "clipNorm"; "clipValue" ]
-    [ "sgd", common @ [ "momentum"; "nesterov" ]
-      "rmsprop", common @ [ "momentum"; "alpha"; "eps" ]
-      "adam", common @ [ "beta1"; "beta2"; "eps" ]
-      "adamw", common @ [ "beta1"; "beta2"; "eps" ] ]
-    |> List.map (fun (name, options) -> name, (fun (_: Range) -> configured name options VOptimizer))
-
-let private schedules =
-    let warmup = [ "warmupSteps"; "warmupEpochs"; "warmupStart" ]
-    [ "stepDecay", "step", [ "every"; "gamma" ] @ warmup
-      "exponential", "exponential", [ "gamma" ] @ warmup
-      "cosine", "cosine", [ "epochs"; "minLr" ] @ warmup
-      "plateau", "plateau", [ "factor"; "patience"; "minDelta"; "cooldown"; "minLr"; "mode" ] @ warmup
-      "warmup", "warmup", [ "steps"; "epochs"; "start" ] ]
-    |> List.map (fun (word, name, options) ->
-        word, (fun (_: Range) -> configured word options (fun c -> VSchedule { c with Name = name })))
-
-let table: (string * (Range -> Value)) list = optimizers @ schedules
+let table: (string * (Range -> Value)) list =
+    let optimizers =
+        TrainSettings.optimizers
+        |> List.map (fun (name, options) -> name, (fun (_: Range) -> builtin name options (fun n g -> TrainSettings.optimizer n g) VOptimizer))
+    let schedules =
+        TrainSettings.schedules
+        |> List.map (fun (name, options) -> name, (fun (_: Range) -> builtin name options (fun n g -> TrainSettings.schedule n g) VSchedule))
+    optimizers @ schedules

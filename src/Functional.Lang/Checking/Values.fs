@@ -18,8 +18,8 @@ type Value =
     | VFunction of Function
     | VInit of Init
     | VLoss of Loss
-    | VOptimizer of Configured
-    | VSchedule of Configured
+    | VOptimizer of OptimizerSettings
+    | VSchedule of ScheduleSettings
     /// Stands in for a value whose definition had an error (already reported): no cascading errors.
     | VError
 
@@ -76,8 +76,8 @@ module Value =
         | VFunction f -> sprintf "the function %s" f.Name
         | VInit _ -> "an initialiser"
         | VLoss _ -> "a loss"
-        | VOptimizer o -> sprintf "the optimizer %s" o.Name
-        | VSchedule s -> sprintf "the schedule %s" s.Name
+        | VOptimizer o -> sprintf "the optimizer %s" (TrainSettings.optimizerName o)
+        | VSchedule s -> sprintf "the schedule %s" (TrainSettings.scheduleName s)
         | VError -> "an erroneous value"
 
     let asInt range what value : Checked<int> =

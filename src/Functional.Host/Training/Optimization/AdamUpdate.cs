@@ -16,7 +16,7 @@ internal sealed class AdamUpdate : ParameterUpdate
     private readonly Scalar beta1Scalar, oneMinusBeta1, beta2Scalar, oneMinusBeta2, eps, decayScalar;
 
     public AdamUpdate(IReadOnlyList<Parameter> parameters, double beta1, double beta2, double eps, double decay, bool decoupled)
-        : base(decoupled ? OptimizerSpec.AdamW : OptimizerSpec.Adam, parameters, "exp_avg", "exp_avg_sq")
+        : base(decoupled ? "adamw" : "adam", parameters, "exp_avg", "exp_avg_sq")
     {
         (this.beta1, this.beta2, this.decay, this.decoupled) = (beta1, beta2, decay, decoupled);
         beta1Scalar = Hold(beta1);

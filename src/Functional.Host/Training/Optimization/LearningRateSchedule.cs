@@ -1,7 +1,9 @@
+using Functional.Lang.Checking;
+
 namespace Functional.Training.Optimization;
 
 /// <summary>
-/// A running <see cref="ScheduleSpec"/>: the training loop calls <see cref="OnBatchEnd"/> after every optimizer
+/// A running <see cref="Schedule"/>: the training loop calls <see cref="OnBatchEnd"/> after every optimizer
 /// step and <see cref="OnEpochEnd"/> after every epoch, and the rate for what follows is
 /// <see cref="CurrentLearningRate"/>, which it also sets on the optimizer it was made for.
 /// </summary>
@@ -14,28 +16,29 @@ namespace Functional.Training.Optimization;
 public sealed class LearningRateSchedule
 {
     private readonly TrainingOptimizer? _optimizer;
+    private readonly ScheduleRule _rule;
     private double? _plateauRate;
     private double? _best;
     private int _badEpochs;
     private int _cooldownLeft;
 
-    internal LearningRateSchedule(ScheduleSpec spec, double baseLearningRate, TrainingOptimizer? optimizer)
+    internal LearningRateSchedule(Schedule spec, double baseLearningRate, TrainingOptimizer? optimizer)
     {
         ArgumentNullException.ThrowIfNull(spec);
-        spec.Validate();
-        if (!(baseLearningRate > 0) || double.IsInfinity(baseLearningRate))
-            throw new ArgumentException($"the learning rate must be positive, but it is {SpecOptions.Show(baseLearningRate)}");
-        if (spec.Name == ScheduleSpec.Cosine && spec.EffectiveMinLearningRate > baseLearningRate)
-            throw new ArgumentException(
-                $"the cosine schedule's min_lr ({SpecOptions.Show(spec.EffectiveMinLearningRate)}) is above the learning rate ({SpecOptions.Show(baseLearningRate)})");
+        var rate = TrainSettings.checkRate("the learning rate", baseLearningRate);
+        if (rate.IsError) throw new ArgumentException(rate.ErrorValue);
+        var fits = TrainSettings.fitsRate(baseLearningRate, spec.Settings);
+        if (fits.IsError) throw new ArgumentException(fits.ErrorValue.Head.Message);
         Spec = spec;
         BaseLearningRate = baseLearningRate;
         _optimizer = optimizer;
-        if (spec.Name == ScheduleSpec.Plateau) _plateauRate = baseLearningRate;
+        _rule = spec.Settings.Rule;
+        if (_rule.IsPlateau) _plateauRate = baseLearningRate;
         Update();
     }
 
-    public ScheduleSpec Spec { get; }
+    /// <summary>The schedule it runs.</summary>
+    public Schedule Spec { get; }
 
     /// <summary>The rate the schedule scales (the optimizer's rate when it was made).</summary>
     public double BaseLearningRate { get; }
@@ -62,7 +65,7 @@ public sealed class LearningRateSchedule
     /// </summary>
     public void OnEpochEnd(double? monitoredValue = null)
     {
-        var plateau = Spec.Name == ScheduleSpec.Plateau && Epochs >= Spec.EffectiveWarmupEpochs;
+        var plateau = _rule.IsPlateau && Epochs >= WarmupEpochs;
         if (plateau && monitoredValue is null)
             throw new InvalidOperationException(
                 "the plateau schedule needs the monitored value (e.g. the validation loss) at the end of every epoch");
@@ -80,7 +83,7 @@ public sealed class LearningRateSchedule
         ArgumentNullException.ThrowIfNull(state);
         if (state.Epochs < 0 || state.Steps < 0 || state.BadEpochs < 0 || state.CooldownLeft < 0)
             throw new ArgumentException($"not a schedule state: counters must not be negative ({state})", nameof(state));
-        if ((Spec.Name == ScheduleSpec.Plateau) != (state.PlateauLearningRate is not null))
+        if (_rule.IsPlateau != (state.PlateauLearningRate is not null))
             throw new ArgumentException($"the state is not one of a {Spec.Name} schedule ({state})", nameof(state));
         Epochs = state.Epochs;
         Steps = state.Steps;
@@ -91,12 +94,17 @@ public sealed class LearningRateSchedule
         Update();
     }
 
-    /// <summary>PyTorch's ReduceLROnPlateau step, with an absolute threshold (min_delta).</summary>
+    /// <summary>Epochs of a warm-up counted in epochs; 0 without one.</summary>
+    private int WarmupEpochs =>
+        Spec.Settings.Warmup?.Value is { Length: WarmupLength.WarmupEpochs { Epochs: var epochs } } ? epochs : 0;
+
+    /// <summary>PyTorch's ReduceLROnPlateau step, with an absolute threshold (minDelta).</summary>
     private void Observe(double value)
     {
-        var minimise = Spec.EffectiveMode == PlateauMode.Min;
+        var p = ((ScheduleRule.Plateau)_rule).Item;
+        var minimise = p.Mode.IsMin;
         var best = _best ?? (minimise ? double.PositiveInfinity : double.NegativeInfinity);
-        var better = minimise ? value < best - Spec.EffectiveMinDelta : value > best + Spec.EffectiveMinDelta;
+        var better = minimise ? value < best - p.MinDelta : value > best + p.MinDelta;
         if (better)
         {
             _best = value;
@@ -111,12 +119,12 @@ public sealed class LearningRateSchedule
             _cooldownLeft--;
             _badEpochs = 0;
         }
-        if (_badEpochs > Spec.EffectivePatience)
+        if (_badEpochs > p.Patience)
         {
             var old = _plateauRate!.Value;
-            var reduced = Math.Max(old * Spec.EffectiveFactor, Spec.EffectiveMinLearningRate);
+            var reduced = Math.Max(old * p.Factor, p.MinLr);
             if (reduced < old) _plateauRate = reduced;
-            _cooldownLeft = Spec.EffectiveCooldown;
+            _cooldownLeft = p.Cooldown;
             _badEpochs = 0;
         }
     }
@@ -129,40 +137,36 @@ public sealed class LearningRateSchedule
 
     private double WarmupFactor(out int mainEpochs)
     {
-        var start = Spec.EffectiveWarmupStartFactor;
         mainEpochs = Epochs;
-        if (Spec.EffectiveWarmupEpochs is var epochs and > 0)
+        if (Spec.Settings.Warmup?.Value is not { } warmup) return 1;
+        var start = warmup.Start;
+        switch (warmup.Length)
         {
-            if (Epochs < epochs)
-            {
-                mainEpochs = 0;
-                return start + (1 - start) * Epochs / epochs;
-            }
-            mainEpochs = Epochs - epochs;
-            return 1;
+            case WarmupLength.WarmupEpochs { Epochs: var epochs }:
+                if (Epochs < epochs)
+                {
+                    mainEpochs = 0;
+                    return start + (1 - start) * Epochs / epochs;
+                }
+                mainEpochs = Epochs - epochs;
+                return 1;
+            case WarmupLength.WarmupSteps { Steps: var steps } when Steps < steps:
+                return start + (1 - start) * Steps / steps;
+            default:
+                return 1;
         }
-        if (Spec.EffectiveWarmupSteps is var steps and > 0 && Steps < steps)
-            return start + (1 - start) * Steps / steps;
-        return 1;
     }
 
     private double MainRate(int e)
     {
         var lr0 = BaseLearningRate;
-        switch (Spec.Name)
+        return _rule switch
         {
-            case ScheduleSpec.Step:
-                return lr0 * Math.Pow(Spec.EffectiveGamma, e / Spec.Every!.Value);
-            case ScheduleSpec.Exponential:
-                return lr0 * Math.Pow(Spec.Gamma!.Value, e);
-            case ScheduleSpec.Cosine:
-                var length = Spec.Epochs!.Value;
-                var min = Spec.EffectiveMinLearningRate;
-                return min + (lr0 - min) * (1 + Math.Cos(Math.PI * Math.Min(e, length) / length)) / 2;
-            case ScheduleSpec.Plateau:
-                return _plateauRate!.Value;
-            default:
-                return lr0;
-        }
+            ScheduleRule.StepDecay s => lr0 * Math.Pow(s.Gamma, e / s.Every),
+            ScheduleRule.Exponential x => lr0 * Math.Pow(x.Gamma, e),
+            ScheduleRule.Cosine c => c.MinLr + (lr0 - c.MinLr) * (1 + Math.Cos(Math.PI * Math.Min(e, c.Epochs) / c.Epochs)) / 2,
+            ScheduleRule.Plateau => _plateauRate!.Value,
+            _ => lr0,
+        };
     }
 }

@@ -15,7 +15,7 @@ internal sealed class RmsPropUpdate : ParameterUpdate
     private readonly Scalar alpha, oneMinusAlpha, eps, momentumScalar, decayScalar;
 
     public RmsPropUpdate(IReadOnlyList<Parameter> parameters, double alpha, double eps, double decay, double momentum)
-        : base(OptimizerSpec.RmsProp, parameters, "square_avg", "momentum_buffer")
+        : base("rmsprop", parameters, "square_avg", "momentum_buffer")
     {
         (this.momentum, this.decay) = (momentum, decay);
         this.alpha = Hold(alpha);

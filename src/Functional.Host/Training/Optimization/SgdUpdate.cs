@@ -18,7 +18,7 @@ internal sealed class SgdUpdate : ParameterUpdate
     private readonly Scalar decayScalar;
 
     public SgdUpdate(IReadOnlyList<Parameter> parameters, double momentum, bool nesterov, double decay)
-        : base(OptimizerSpec.Sgd, parameters, "momentum_buffer")
+        : base("sgd", parameters, "momentum_buffer")
     {
         (this.momentum, this.nesterov, this.decay) = (momentum, nesterov, decay);
         momentumScalar = Hold(momentum);

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Functional.Training.Optimization;
 
 /// <summary>
-/// An optimizer built from an <see cref="OptimizerSpec"/>: its update rule (<see cref="ParameterUpdate"/>, our
+/// An optimizer built from an <see cref="Optimizer"/>: its update rule (<see cref="ParameterUpdate"/>, our
 /// own, which keeps the Scalars it hands libtorch alive), gradient clipping inside <see cref="Step"/>, the L1
 /// penalty, the learning rate for schedules, and an exact save and restore of its state for checkpoints.
 /// One training step: <c>ZeroGrad(); loss = f(x) + Penalty(); loss.backward(); Step();</c>.
@@ -15,7 +15,7 @@ public sealed class TrainingOptimizer : IDisposable
     private readonly ParameterUpdate update;
     private double learningRate;
 
-    internal TrainingOptimizer(OptimizerSpec spec, IReadOnlyList<Parameter> parameters, ParameterUpdate update, double learningRate)
+    internal TrainingOptimizer(Optimizer spec, IReadOnlyList<Parameter> parameters, ParameterUpdate update, double learningRate)
     {
         Spec = spec;
         Parameters = parameters;
@@ -23,9 +23,10 @@ public sealed class TrainingOptimizer : IDisposable
         this.learningRate = learningRate;
     }
 
-    public OptimizerSpec Spec { get; }
+    /// <summary>The optimizer and settings it was built from.</summary>
+    public Optimizer Spec { get; }
 
-    /// <summary>The parameters it updates, in the order given to <see cref="OptimizerSpec.Create"/>.</summary>
+    /// <summary>The parameters it updates, in the order given to <see cref="Optimizer.Create"/>.</summary>
     public IReadOnlyList<Parameter> Parameters { get; }
 
     /// <summary>The learning rate of the next step (a schedule sets it).</summary>

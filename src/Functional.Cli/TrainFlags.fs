@@ -1,0 +1,26 @@
+/// The training flags written in the language: `--optimizer` and `--schedule` are parsed and checked as a
+/// train block's settings are (an error points into the flag's text), and `--lr` by lr's rule.
+module Functional.Cli.TrainFlags
+
+open System
+open Argu
+open Functional.Lang.Checking
+open Functional.Training.Optimization
+open Functional.Cli.Arguments
+
+/// `--optimizer "adamw(lr=0.001)"`, if given.
+let optimizer (args: ParseResults<TrainArgs>) : Optimizer option =
+    args.TryGetResult TrainArgs.Optimizer |> Option.map (fun text -> Optimizer.Parse(text, "--optimizer"))
+
+/// `--schedule "cosine(epochs=20)"`, if given.
+let schedule (args: ParseResults<TrainArgs>) : Schedule option =
+    args.TryGetResult TrainArgs.Schedule |> Option.map (fun text -> Schedule.Parse(text, "--schedule"))
+
+/// `--lr X`, if given: a positive rate that float32 weights can take (`--lr 1e300` is refused here,
+/// not by libtorch in the middle of a step).
+let learningRate (args: ParseResults<TrainArgs>) : float option =
+    args.TryGetResult TrainArgs.Lr
+    |> Option.map (fun lr ->
+        match TrainSettings.checkRate "--lr" lr with
+        | Ok lr -> lr
+        | Error message -> raise (ArgumentException message))

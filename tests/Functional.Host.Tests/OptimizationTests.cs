@@ -833,7 +833,7 @@ public class OptimizationTests
         {
             var error = Assert.Throws<ArgumentOutOfRangeException>(make);
             Assert.Equal(option, error.ParamName);
-            Assert.StartsWith(message, error.Message);
+            Assert.Equal($"{message} (Parameter '{option}')", error.Message);
         }
         Refused(() => Optimizer.Sgd(lr: 0), "lr", "sgd's lr must be positive, but it is 0");
         Refused(() => Optimizer.Adam(lr: double.NaN), "lr", "adam's lr must be positive, but it is nan");
@@ -855,7 +855,7 @@ public class OptimizationTests
         Refused(() => Schedule.Exponential(0), "gamma", "exponential's gamma must be in (0, 1], but it is 0");
         Refused(() => Schedule.Cosine(epochs: 0), "epochs", "cosine's epochs must be positive, but it is 0");
         Refused(() => Schedule.Cosine(epochs: 5, minLr: -1), "minLr", "cosine's minLr must be 0 or more, but it is -1");
-        Refused(() => Schedule.Cosine(epochs: 5, warmupSteps: 1, warmupEpochs: 1), "warmupEpochs", "cosine's warmupEpochs cannot be given with warmupSteps");
+        Refused(() => Schedule.Cosine(epochs: 5, warmupSteps: 1, warmupEpochs: 1), "warmupEpochs", "cosine's warmupEpochs cannot be given with warmupSteps: the warm-up is counted in one or the other");
         Refused(() => Schedule.Cosine(epochs: 5, warmupStart: 0.5), "warmupStart", "cosine's warmupStart needs warmupSteps or warmupEpochs");
         Refused(() => Schedule.Plateau(factor: 1), "factor", "plateau's factor must be in (0, 1), but it is 1");
         Refused(() => Schedule.Plateau(patience: -1), "patience", "plateau's patience must be 0 or more, but it is -1");

@@ -121,7 +121,6 @@ module TrainSettings =
     let private describe value =
         match value with
         | Integer n -> string n
-        | Real x when System.Double.IsFinite x && x = floor x && abs x < 1e15 -> sprintf "%.1f" x
         | Real x -> show x
         | Flag b -> if b then "true" else "false"
         | Text s -> sprintf "\"%s\"" s
@@ -200,6 +199,8 @@ module TrainSettings =
             | None -> Ok None
             | Some(Integer n) when n >= least -> Ok(Some n)
             | Some(Integer n) -> fail option (sprintf "must be %s, but it is %d" (if least = 1 then "positive" else sprintf "%d or more" least) n)
+            // 2.0 is not an integer here, and should not read as one.
+            | Some(Real x) when System.Double.IsFinite x && x = floor x -> fail option (sprintf "must be an integer, but it is %s.0" (show x))
             | Some value -> fail option (sprintf "must be an integer, but it is %s" (describe value))
 
         member _.Flag option fallback : Result<bool, SettingError list> =

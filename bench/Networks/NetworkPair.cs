@@ -1,4 +1,3 @@
-using Functional.Lang.Checking;
 using Functional.Lang.Compilation;
 using Functional.Networks;
 using Functional.Training.Optimization;
@@ -27,7 +26,7 @@ public sealed class NetworkPair : IDisposable
         Inputs = inputs;
         Targets = targets;
         TrainingFlops = trainingFlops;
-        CompiledLoss = Losses.compile(compiled.Module.Placement, Loss.CrossEntropy);
+        CompiledLoss = Functional.Training.Loss.CrossEntropy.Compile(compiled.Module.Placement);
         CompiledOptimizer = Optimizer.Adam(lr: LearningRate)
             .Create(compiled.Module.parameters().Where(p => p.requires_grad));
         CompiledSchedule = Schedule.Constant.Create(CompiledOptimizer);
@@ -46,7 +45,7 @@ public sealed class NetworkPair : IDisposable
     /// <summary>Multiply-add FLOPs of the matrix products of one training step, where counted (the MLP), else 0.</summary>
     public double TrainingFlops { get; }
 
-    public LossFunction CompiledLoss { get; }
+    internal Functional.Training.CompiledLoss CompiledLoss { get; }
     public TrainingOptimizer CompiledOptimizer { get; }
     public LearningRateSchedule CompiledSchedule { get; }
     public optim.Optimizer HandWrittenOptimizer { get; }

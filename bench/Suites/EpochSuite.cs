@@ -1,7 +1,6 @@
 using Functional.Bench.Harness;
 using Functional.Bench.Networks;
 using Functional.Data;
-using Functional.Lang.Checking;
 using Functional.Training;
 using Functional.Training.Optimization;
 using TorchSharp;
@@ -29,7 +28,7 @@ public static class EpochSuite
         var (rows, labels) = SyntheticData.Arrays(data);
         using var dataset = new InMemoryDataset(rows, labels, classCount: 10);
         var epoch = 0;
-        void Compiled() => mlp.Compiled.Fit(dataset, null, new FitOptions
+        void Compiled() => mlp.Compiled.Fit(dataset, null, new TrainingOptions
         {
             Epochs = 1, BatchSize = Batch, Seed = ++epoch, Loss = Loss.CrossEntropy,
             Optimizer = Optimizer.Adam(lr: NetworkPair.LearningRate),

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Functional.Bench.Harness;
 using Functional.Bench.Networks;
 using Functional.Data;
-using Functional.Lang.Checking;
 using Functional.Networks;
 using Functional.Training;
 using Functional.Training.Optimization;
@@ -74,7 +73,7 @@ public static class MemorySuite
             using var network = FnnFile.Load(Path.Combine(repository, "bench", "networks", "mlp.fnn")).Compile("BenchMlp", new NetworkOptions { Seed = 1 });
             startMb = Settle();
             clock.Start();
-            network.Fit(dataset, null, new FitOptions
+            network.Fit(dataset, null, new TrainingOptions
             {
                 Epochs = epochs, BatchSize = Batch, Seed = 1, Loss = Loss.CrossEntropy,
                 Optimizer = Optimizer.Adam(lr: NetworkPair.LearningRate),

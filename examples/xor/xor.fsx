@@ -11,7 +11,7 @@ let file = FnnFile.Load(Path.Combine(__SOURCE_DIRECTORY__, "xor.fnn"))
 for name in [ "Xor"; "XorByHand" ] do
     let plan = file.TrainingPlan name
     use network = file.Compile(name, NetworkOptions(Seed = 1L))
-    let result = network.Train(plan, TrainingOptions(Seed = 1L))
+    let result = network.Train(plan, TrainingOptions(Seed = 1))
     printfn "%s: final loss (mse) %.6f after %d epochs" name (network.Evaluate plan) result.EpochsRun
     for input in plan.Inputs do
         printfn "  %g xor %g -> %.4f" input[0] input[1] (network.Predict input).[0]

@@ -7,9 +7,9 @@ open Spectre.Console
 open Functional.Training
 open Functional.Cli.Output
 
-/// Runs `fit` with the options' batch progress feeding a live bar when the console is interactive;
-/// otherwise with `lines` reporting each epoch.
-let run (options: FitOptions) (fit: FitOptions -> IProgress<EpochReport> -> FitResult) (lines: IProgress<EpochReport>) : FitResult =
+/// Runs `fit` (of `epochs` epochs in all) with the options' batch progress feeding a live bar when the
+/// console is interactive; otherwise with `lines` reporting each epoch.
+let run (epochs: int) (options: TrainingOptions) (fit: TrainingOptions -> IProgress<EpochReport> -> TrainingResult) (lines: IProgress<EpochReport>) : TrainingResult =
     if not AnsiConsole.Profile.Capabilities.Interactive then fit options lines
     else
         AnsiConsole
@@ -17,7 +17,7 @@ let run (options: FitOptions) (fit: FitOptions -> IProgress<EpochReport> -> FitR
             .AutoClear(false)
             .Columns(TaskDescriptionColumn(), ProgressBarColumn(), PercentageColumn(), RemainingTimeColumn(), SpinnerColumn())
             .Start(fun context ->
-                let bar = context.AddTask("starting", maxValue = float options.Epochs)
+                let bar = context.AddTask("starting", maxValue = float epochs)
                 let clock = System.Diagnostics.Stopwatch.StartNew()
                 let mutable examples = 0L
                 // The last finished epoch's metrics, shown beside the running loss.
@@ -28,7 +28,7 @@ let run (options: FitOptions) (fit: FitOptions -> IProgress<EpochReport> -> FitR
                             examples <- examples + int64 b.Examples
                             let speed = float examples / max 1e-9 clock.Elapsed.TotalSeconds
                             bar.Description <-
-                                Markup.Escape(sprintf "epoch %d/%d  batch %d/%d  loss %s  %.0f examples/s%s" b.Epoch options.Epochs b.Batch b.Batches (number b.Loss) speed previous)
+                                Markup.Escape(sprintf "epoch %d/%d  batch %d/%d  loss %s  %.0f examples/s%s" b.Epoch epochs b.Batch b.Batches (number b.Loss) speed previous)
                             bar.Value <- float (b.Epoch - 1) + float b.Batch / float (max 1 b.Batches) }
                 let epochs =
                     { new IProgress<EpochReport> with
@@ -39,7 +39,7 @@ let run (options: FitOptions) (fit: FitOptions -> IProgress<EpochReport> -> FitR
                 fit (options.WithBatchProgress batches) epochs)
 
 /// Every epoch's loss, metrics, rate and speed, as a table.
-let table (result: FitResult) =
+let table (result: TrainingResult) =
     if result.Epochs.Count > 0 then
         let names = result.Epochs[0].Metrics.Keys |> List.ofSeq
         let t = Table().Border(TableBorder.Simple)

@@ -12,12 +12,15 @@ let vector (values: float32 seq) =
 let error (message: string) = eprintfn "%s" message
 
 /// Exit codes: 0 success, 1 a problem with the user's program, data or files, 2 bad command line,
-/// 3 the engine could not start.
+/// 3 the engine could not start,
+/// 130 a training run cancelled with Ctrl+C.
 module Exit =
     let ok = 0
     let failed = 1
     let usage = 2
     let engine = 3
+    /// A run stopped by Ctrl+C (as shells report an interrupted program: 128 + SIGINT).
+    let cancelled = 130
 
 /// The models a command works on: the one named by --model, or the file's `all`.
 let models (file: Functional.Networks.FnnFile) (chosen: string option) (all: string seq) =

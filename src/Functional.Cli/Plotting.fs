@@ -3,7 +3,7 @@ module Functional.Cli.Plotting
 
 open Functional.Training
 
-let curves (model: string) (result: FitResult) (png: string) =
+let curves (model: string) (result: TrainingResult) (png: string) =
     use plot = new ScottPlot.Plot()
     let epochs = result.Epochs |> Seq.map (fun r -> float r.Epoch) |> Array.ofSeq
     let series (values: float[]) (label: string) (right: bool) =

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Functional.Checkpoints;
 using Functional.Data;
+using Loss = Functional.Training.Loss;
 using Functional.Lang.Checking;
 using Functional.Host.Tests.Support;
 using Functional.Networks;
@@ -116,7 +117,7 @@ public sealed class CheckpointTests : IDisposable
                      "or over an earlier checkpoint, so that no other file is overwritten or deleted: choose another folder", saved.Message);
         using var data = XorData();
         var fitted = Assert.Throws<IOException>(() => network.Fit(data, null,
-            new FitOptions { Loss = Loss.MeanSquaredError, Epochs = 1, CheckpointDirectory = target }));
+            new TrainingOptions { Loss = Loss.MeanSquaredError, Epochs = 1, CheckpointDirectory = target }));
         Assert.Contains($"{target} is not a checkpoint folder: it holds data/, notes.txt.", fitted.Message);
         Assert.Equal(before, Contents(target));
     }
@@ -126,7 +127,7 @@ public sealed class CheckpointTests : IDisposable
     {
         var target = Path.Combine(directory, "run");
         using var data = XorData();
-        var options = new FitOptions { Loss = Loss.MeanSquaredError, Epochs = 3, Seed = 1, CheckpointDirectory = target };
+        var options = new TrainingOptions { Loss = Loss.MeanSquaredError, Epochs = 3, Seed = 1, CheckpointDirectory = target };
         using (var first = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 }))
             first.Fit(data, null, options);
         var firstWeights = File.ReadAllBytes(Path.Combine(target, Checkpoint.WeightsFile));
@@ -151,7 +152,7 @@ public sealed class CheckpointTests : IDisposable
         using var data = XorData();
         using var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 });
         var e = Assert.Throws<IOException>(() => network.Fit(data, null,
-            new FitOptions { Loss = Loss.MeanSquaredError, Epochs = 1, CheckpointDirectory = target }));
+            new TrainingOptions { Loss = Loss.MeanSquaredError, Epochs = 1, CheckpointDirectory = target }));
         Assert.StartsWith($"{next} is not a checkpoint folder: it holds keep.txt.", e.Message);
         Assert.Equal("mine", File.ReadAllText(Path.Combine(next, "keep.txt")));
     }
@@ -165,7 +166,7 @@ public sealed class CheckpointTests : IDisposable
         File.WriteAllText(Path.Combine(next, Checkpoint.MetadataFile + ".tmp"), "{");
         using var data = XorData();
         using var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 });
-        network.Fit(data, null, new FitOptions { Loss = Loss.MeanSquaredError, Epochs = 1, CheckpointDirectory = target });
+        network.Fit(data, null, new TrainingOptions { Loss = Loss.MeanSquaredError, Epochs = 1, CheckpointDirectory = target });
         Assert.Equal(["run"], Directory.GetFileSystemEntries(directory).Select(Path.GetFileName));
         Assert.Equal("Xor", Checkpoint.ReadMetadata(target).Model);
     }

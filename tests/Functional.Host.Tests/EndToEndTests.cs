@@ -120,6 +120,79 @@ public sealed class EndToEndTests : IDisposable
         Assert.DoesNotContain("libtorch", huge.Error);
     }
 
+    /// <summary>A train block with its own examples: y = 2x at twenty points, so a run has more than eight predictions to show.</summary>
+    private string LineSource(int epochs)
+    {
+        var source = Path.Combine(directory, "line.fnn");
+        var examples = string.Join("; ", Enumerable.Range(0, 20).Select(i => $"[{i / 10.0:0.0}] => [{i / 5.0:0.0}]"));
+        File.WriteAllText(source, $"model Line : [1] -> [1] =\n    dense 1\n\ntrain Line with\n    data = [ {examples} ]\n    optimizer = sgd (lr = 0.05)\n    epochs = {epochs}\n    batch = 4\n");
+        return source;
+    }
+
+    [Fact]
+    public void Fnn_train_on_a_train_blocks_own_data_has_what_a_data_file_run_has()
+    {
+        var source = LineSource(40);
+        var history = Path.Combine(directory, "history.csv");
+        var picture = Path.Combine(directory, "curves.png");
+        var checkpoint = Path.Combine(directory, "run");
+        var trained = Processes.Fnn("train", source, "--valid-split", "0.25", "--patience", "2", "--history", history,
+            "--plot", picture, "--out", checkpoint);
+        Assert.True(trained.ExitCode == 0, trained.Error + trained.Output);
+        Assert.Contains("val_loss", trained.Output);
+        Assert.Contains("predictions on the first 8 of 20 training inputs (12 left out):", trained.Output);
+        Assert.Equal(8, trained.Output.Split('\n').Count(l => l.Contains("   (target [")));
+        var lines = File.ReadAllLines(history);
+        Assert.Equal("epoch,loss,val_loss,lr,seconds", lines[0]);
+        Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], File.ReadAllBytes(picture)[..4]);
+        foreach (var part in new[] { "weights.safetensors", "model.json", "optimizer.bin", "training.json" })
+            Assert.True(File.Exists(Path.Combine(checkpoint, part)), part);
+
+        // Resumed to more epochs, it continues from the saved epoch: the history holds every epoch once.
+        var epochsDone = lines.Length - 1;
+        var resumed = Processes.Fnn("train", source, "--valid-split", "0.25", "--history", history, "--out", checkpoint,
+            "--resume", checkpoint, "--epochs", "60");
+        Assert.True(resumed.ExitCode == 0, resumed.Error + resumed.Output);
+        Assert.Contains("epoch 60/60", resumed.Output);
+        var after = File.ReadAllLines(history);
+        Assert.Equal(61, after.Length);
+        Assert.Equal(lines[1..Math.Min(epochsDone, 40)].Select(l => l.Split(',')[1]), after[1..Math.Min(epochsDone, 40)].Select(l => l.Split(',')[1]));
+
+        var missing = Processes.Fnn("train", source, "--resume", Path.Combine(directory, "nonexistent"));
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("nonexistent: no such folder to resume from", missing.Error);
+    }
+
+    [Fact]
+    public void Fnn_train_stopped_with_ctrl_c_says_so_keeps_a_whole_checkpoint_and_exits_130()
+    {
+        var source = LineSource(20_000);
+        var checkpoint = Path.Combine(directory, "run");
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Repository.Output("Functional.Cli", "fnn.dll"), "train", source, "--out", checkpoint })
+            start.ArgumentList.Add(a);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var output = new System.Text.StringBuilder();
+        // Wait for the first checkpoint (a train block's run writes about ten: every 2,000 epochs here), then interrupt.
+        while (process.StandardOutput.ReadLine() is { } line)
+        {
+            output.AppendLine(line);
+            if (line.Contains("epoch  2000/")) break;
+        }
+        while (!File.Exists(Path.Combine(checkpoint, "training.json"))) Thread.Sleep(50);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString()])) kill.WaitForExit();
+        output.Append(process.StandardOutput.ReadToEnd());
+        process.WaitForExit();
+
+        Assert.True(process.ExitCode == 130, $"exit code {process.ExitCode}: {output}{error.Result}");
+        Assert.Contains("training was cancelled", error.Result);
+        Assert.Matches(@"cancelled at step \d+, after \d+ whole epochs", output.ToString());
+        Assert.Matches($@"{System.Text.RegularExpressions.Regex.Escape(checkpoint)} holds the checkpoint of epoch \d+000: --resume", output.ToString());
+        var resumed = Processes.Fnn("predict", source, "--weights", checkpoint, "--input", "1");
+        Assert.True(resumed.ExitCode == 0, resumed.Error);
+    }
+
     /// <summary>Writes MNIST-layout IDX files (gzipped) of 2x2 images: bright ones are class 1, dark ones 0.</summary>
     private string WriteIdx(string prefix, int count, int seed)
     {

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Functional.Data;
-using Functional.Lang.Checking;
 using Functional.Networks;
 using Functional.Training;
 using Functional.Training.Optimization;
@@ -42,7 +41,7 @@ public class FitTests
         return new InMemoryDataset(xs, xs.Select(x => new[] { slope * x[0] }).ToArray());
     }
 
-    private static FitOptions ClassifierOptions(int epochs) => new()
+    private static TrainingOptions ClassifierOptions(int epochs) => new()
     {
         Epochs = epochs,
         BatchSize = 16,
@@ -61,7 +60,7 @@ public class FitTests
             var xs = Enumerable.Range(0, 16).Select(i => new[] { (float)i }).ToArray();
             using var data = new InMemoryDataset(xs, xs.Select(x => new[] { 3f * x[0] }).ToArray());
             using var network = Compile(Line, 1);
-            var options = new FitOptions
+            var options = new TrainingOptions
             {
                 Loss = Loss.MeanSquaredError, Epochs = 50, BatchSize = 16, Seed = 1, Shuffle = false,
                 Optimizer = Optimizer.Sgd(lr: 0.05), CheckpointDirectory = folder,
@@ -90,7 +89,7 @@ public class FitTests
         {
             using var data = Clusters(60, 5);
             using var valid = Clusters(15, 6);
-            FitOptions Options(int epochs) => new()
+            TrainingOptions Options(int epochs) => new()
             {
                 Loss = Loss.CrossEntropy,
                 Epochs = epochs,
@@ -234,7 +233,7 @@ public class FitTests
         using var network = Compile(Line, 5);
         float[][] probe = [[-1f], [0.5f], [1f]];
         var predictions = new Dictionary<int, float[][]>();
-        var options = new FitOptions
+        var options = new TrainingOptions
         {
             Epochs = 200,
             BatchSize = 8,
@@ -262,7 +261,7 @@ public class FitTests
         using var train = Slope(8, 1);
         using var network = Compile(Line, 1);
         var e = Assert.Throws<ArgumentException>(() => network.Fit(train, null,
-            new FitOptions { Loss = Loss.MeanSquaredError, EarlyStopping = new EarlyStopping() }));
+            new TrainingOptions { Loss = Loss.MeanSquaredError, EarlyStopping = new EarlyStopping() }));
         Assert.Contains("no validation data", e.Message);
     }
 

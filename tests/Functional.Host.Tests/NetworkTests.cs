@@ -1,5 +1,6 @@
 using Functional.Data;
 using Functional.Devices;
+using Loss = Functional.Training.Loss;
 using Functional.Lang.Checking;
 using Functional.Networks;
 using Functional.Training;
@@ -114,7 +115,7 @@ public class NetworkTests
     {
         var plan = FnnFile.FromSource(Xor).TrainingPlan();
         var data = new InMemoryDataset([[0f, 0f], [1f, 1f]], new[] { new[] { 0f }, new[] { 1f } });
-        var fit = new FitOptions { Loss = Loss.MeanSquaredError };
+        var fit = new TrainingOptions { Loss = Loss.MeanSquaredError };
         return new()
         {
             ["Module"] = n => n.Module,

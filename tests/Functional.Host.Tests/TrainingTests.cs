@@ -1,3 +1,4 @@
+using Functional.Data;
 using Functional.Host.Tests.Support;
 using Functional.Networks;
 using Functional.Training;
@@ -25,7 +26,7 @@ public class TrainingTests
         var plan = XorFile.TrainingPlan(model);
         using var network = XorFile.Compile(model, new NetworkOptions { Seed = seed });
         var before = network.Evaluate(plan);
-        var result = network.Train(plan, new TrainingOptions { Seed = seed });
+        var result = network.Train(plan, new TrainingOptions { Seed = (int)seed });
 
         Assert.Equal(3000, result.EpochsRun);
         Assert.False(result.Cancelled);
@@ -63,8 +64,8 @@ public class TrainingTests
 
         Assert.Equal(Enumerable.Range(1, 20), reports.Select(r => r.Epoch));
         Assert.All(reports, r => Assert.Equal(20, r.Epochs));
-        Assert.Equal(syncResult.History, asyncResult.History);
-        Assert.Equal(asyncResult.History, reports.Select(r => r.Loss));
+        Assert.Equal(syncResult.Epochs.Select(r => r.Loss), asyncResult.Epochs.Select(r => r.Loss));
+        Assert.Equal(asyncResult.Epochs.Select(r => r.Loss), reports.Select(r => r.Loss));
     }
 
     [Fact]
@@ -160,7 +161,7 @@ public class TrainingTests
     }
 
     [Fact]
-    public void BatchNorm_with_a_batch_of_one_example_is_refused_before_training()
+    public void BatchNorm_on_features_with_a_batch_of_one_example_is_refused_before_training()
     {
         var file = FnnFile.FromSource("""
             model Norm : [3] -> [3] =
@@ -176,6 +177,82 @@ public class TrainingTests
         Assert.Contains("the batch size is 1", Assert.Throws<ArgumentException>(() => network.Train(plan, new TrainingOptions { BatchSize = 1 })).Message);
         var result = network.Train(plan, new TrainingOptions { BatchSize = 3, Epochs = 3 });
         Assert.True(double.IsFinite(result.FinalLoss));
+    }
+
+    /// <summary>PyTorch's rule: on [c; len] and [c; h; w] the statistics run over the positions too, so one example is enough.</summary>
+    [Theory]
+    [InlineData("model Seq : [2; 4] -> [8] =\n    batchNorm >> flatten\n", 8)]
+    [InlineData("model Img : [2; 2; 2] -> [8] =\n    batchNorm >> flatten\n", 8)]
+    public void BatchNorm_over_positions_trains_on_batches_of_one_example_as_PyTorch_does(string source, int size)
+    {
+        var file = FnnFile.FromSource(source, "norm.fnn");
+        using var network = file.Compile(options: new NetworkOptions { Seed = 1 });
+        var random = new Random(2);
+        float[] Row() => Enumerable.Range(0, size).Select(_ => (float)random.NextDouble()).ToArray();
+        var plan = new TrainingPlan { Inputs = [Row(), Row(), Row()], Targets = [Row(), Row(), Row()], Epochs = 3, BatchSize = 1 };
+        var result = network.Train(plan, new TrainingOptions { Seed = 1 });
+        Assert.Equal(3, result.EpochsRun);
+        Assert.All(result.Epochs, e => Assert.True(double.IsFinite(e.Loss), $"epoch {e.Epoch}'s loss is {e.Loss}"));
+        Assert.All(network.Predict(plan.Inputs).SelectMany(r => r), v => Assert.True(float.IsFinite(v)));
+    }
+
+    private const string TinyLanguageModel = """
+        model Next (vocab = 5, dim = 8) : [seq] int -> [seq; vocab] =
+            embed vocab dim >> dense vocab
+        """;
+
+    [Fact]
+    public void A_model_of_token_sequences_predicts_from_arrays_of_token_ids_of_any_length()
+    {
+        using var network = FnnFile.FromSource(TinyLanguageModel, "next.fnn").Compile(options: new NetworkOptions { Seed = 1 });
+        var three = network.Predict([[0f, 1f, 2f], [4f, 3f, 2f]]);
+        Assert.Equal(2, three.Length);
+        Assert.Equal(15, three[0].Length); // [3; 5]
+        Assert.Equal(35, network.Predict([0f, 1f, 2f, 3f, 4f, 0f, 1f]).Length); // [7; 5]
+        // Position by position, the embedding of a token gives the same scores wherever it stands.
+        Assert.Equal(three[0].AsSpan(10, 5).ToArray(), three[1].AsSpan(10, 5).ToArray());
+
+        Assert.Contains("example 2's input holds 5, but Next takes token ids (whole numbers from 0 to 4)",
+            Assert.Throws<ArgumentException>(() => network.Predict([[0f, 1f], [5f, 1f]])).Message);
+        Assert.Contains("example 1's input holds 1.5, but Next takes token ids",
+            Assert.Throws<ArgumentException>(() => network.Predict([[1.5f, 1f]])).Message);
+        Assert.Contains("example 1's input holds -1, but Next takes token ids",
+            Assert.Throws<ArgumentException>(() => network.Predict([[-1f, 1f]])).Message);
+        Assert.Contains("example 2's input has 3 values but example 1's has 2",
+            Assert.Throws<ArgumentException>(() => network.Predict([[0f, 1f], [0f, 1f, 2f]])).Message);
+    }
+
+    [Fact]
+    public void A_model_of_token_sequences_learns_the_next_token_from_arrays_of_ids()
+    {
+        // The next token is the current one plus one, modulo 5.
+        int[][] tokens = [[0, 1, 2, 3], [1, 2, 3, 4], [2, 3, 4, 0], [3, 4, 0, 1], [4, 0, 1, 2]];
+        var next = tokens.Select(row => row.Select(t => (t + 1) % 5).ToArray()).ToArray();
+        var file = FnnFile.FromSource(TinyLanguageModel, "next.fnn");
+        var options = new TrainingOptions
+        {
+            Loss = Loss.CrossEntropy, Epochs = 60, BatchSize = 5, Seed = 1, Metrics = [Metric.Accuracy],
+            Optimizer = Functional.Training.Optimization.Optimizer.Adam(lr: 0.05),
+        };
+        using var data = new InMemoryDataset(tokens, next, classCount: 5);
+        using var fromDataset = file.Compile(options: new NetworkOptions { Seed = 1 });
+        var result = fromDataset.Fit(data, null, options);
+        Assert.Equal(1.0, result.Epochs[^1].Metrics["accuracy"]);
+
+        // The same examples as a plan of float arrays: class indices per position, the same run.
+        var plan = new TrainingPlan
+        {
+            Inputs = tokens.Select(r => r.Select(t => (float)t).ToArray()).ToList(),
+            Targets = next.Select(r => r.Select(t => (float)t).ToArray()).ToList(),
+            Loss = Loss.CrossEntropy,
+        };
+        using var fromPlan = file.Compile(options: new NetworkOptions { Seed = 1 });
+        var planned = fromPlan.Train(plan, options with { Loss = null });
+        Assert.Equal(result.Epochs.Select(e => e.Loss), planned.Epochs.Select(e => e.Loss));
+
+        var bad = plan with { Targets = [.. plan.Targets.Take(4), [0f, 1f, 7f, 2f]] };
+        Assert.Contains("example 5's target holds 7, but Next outputs 5 classes a position",
+            Assert.Throws<ArgumentException>(() => fromPlan.Train(bad)).Message);
     }
 
     [Fact]

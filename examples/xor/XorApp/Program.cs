@@ -15,7 +15,7 @@ Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 
 // Progress<T> would post to the thread pool; a plain IProgress prints in order on the training thread.
 var progress = new EpochPrinter(every: 500);
-var result = await network.TrainAsync(plan, new TrainingOptions { Seed = seed }, progress, cancel.Token);
+var result = await network.TrainAsync(plan, new TrainingOptions { Seed = (int)seed }, progress, cancel.Token);
 
 Console.WriteLine($"final loss (mse): {network.Evaluate(plan):0.000000} after {result.EpochsRun} epochs in {result.Elapsed.TotalSeconds:0.0} s");
 foreach (var input in plan.Inputs)

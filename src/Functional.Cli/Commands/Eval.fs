@@ -4,7 +4,6 @@ open Argu
 open Functional.Devices
 open Functional.Networks
 open Functional.Training
-open Functional.Lang.Checking
 open Functional.Cli.Arguments
 open Functional.Cli.Output
 

@@ -36,6 +36,18 @@ public static class DatasetShapes
                        $"the data's targets are {Describe(shape)} but model {model.Name} outputs {model.Output}");
 
         var output = model.Output.Dims.ToList();
+        if (shape.Length > 0)
+        {
+            // A class index per position: the output is the positions' shape and a score per class.
+            var positions = new Shape(Microsoft.FSharp.Collections.ListModule.OfSeq(output.Take(output.Count - 1)), false);
+            if (output.Count < 2 || Fit(shape, positions) is null)
+                throw new ArgumentException(
+                    $"the data has a class label for each of {Describe(shape)} positions but model {model.Name} outputs {model.Output}; it needs the positions' shape and one score per class");
+            if (output[^1] is Dim.Known known && data.ClassCount is { } count && known.Item < count)
+                throw new ArgumentException(
+                    $"the data has {count} classes but model {model.Name} outputs {model.Output}: it needs one score per class, {known.Item} is too few");
+            return [];
+        }
         if (output.Count != 1)
             throw new ArgumentException(
                 $"the data has class labels but model {model.Name} outputs {model.Output}; class labels need one score per class, an output of [classes]");

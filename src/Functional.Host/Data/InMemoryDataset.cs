@@ -1,8 +1,11 @@
+using TorchSharp;
+
 namespace Functional.Data;
 
 /// <summary>
 /// Examples held in managed arrays: features from <c>float[][]</c> with class labels (<c>int[]</c>) or regression
-/// targets (<c>float[][]</c>). The arrays are validated and copied, so later changes to them do not leak in.
+/// targets (<c>float[][]</c>), or sequences of token ids with a label per position (<c>int[][]</c>, for a model
+/// such as <c>[seq] int -> [seq; vocab]</c>). The arrays are validated and copied, so later changes to them do not leak in.
 /// </summary>
 public sealed class InMemoryDataset : IDataset, INormalizingReader
 {
@@ -60,6 +63,56 @@ public sealed class InMemoryDataset : IDataset, INormalizingReader
         Count = features.Length;
     }
 
+    /// <summary>
+    /// Sequences of token ids with a class index for every position (a language model's next tokens):
+    /// <c>tokens[i]</c> and <c>labels[i]</c> have one length, the same for every example.
+    /// </summary>
+    /// <param name="tokens">one array of token ids per example (whole numbers from 0)</param>
+    /// <param name="labels">one array of class indices per example, as long as its tokens</param>
+    /// <param name="classCount">the number of classes (the vocabulary); null: the largest label + 1</param>
+    /// <exception cref="ArgumentException">no examples, lengths differ, a token id or label is negative or out of range</exception>
+    public InMemoryDataset(int[][] tokens, int[][] labels, int? classCount = null)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (labels.Length != tokens.Length)
+            throw new ArgumentException($"there are {tokens.Length} examples but {labels.Length} label sequences", nameof(labels));
+        if (classCount is < 1) throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "there must be at least one class");
+        var rows = new float[tokens.Length][];
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            var row = tokens[i] ?? throw new ArgumentException($"example {i + 1}'s tokens are null", nameof(tokens));
+            rows[i] = new float[row.Length];
+            for (var j = 0; j < row.Length; j++)
+            {
+                if (row[j] < 0) throw new ArgumentException($"example {i + 1}'s token {j + 1} is {row[j]}; token ids start at 0", nameof(tokens));
+                rows[i][j] = row[j];
+            }
+        }
+        (features, featureSize, featureShape) = Flatten(rows, null, "tokens", nameof(tokens));
+        var flat = new long[tokens.Length * featureSize];
+        var max = -1;
+        for (var i = 0; i < labels.Length; i++)
+        {
+            var row = labels[i] ?? throw new ArgumentException($"example {i + 1}'s labels are null", nameof(labels));
+            if (row.Length != featureSize)
+                throw new ArgumentException($"example {i + 1} has {featureSize} tokens but {row.Length} labels; every position needs one", nameof(labels));
+            for (var j = 0; j < row.Length; j++)
+            {
+                var label = row[j];
+                if (label < 0 || label >= classCount)
+                    throw new ArgumentException($"example {i + 1}'s label {j + 1} is {label}, out of range for {(classCount is { } c ? $"{c} classes (0 to {c - 1})" : "class indices (from 0)")}", nameof(labels));
+                max = Math.Max(max, label);
+                flat[i * featureSize + j] = label;
+            }
+        }
+        this.labels = flat;
+        ClassCount = classCount ?? max + 1;
+        targetShape = [featureSize];
+        targetSize = featureSize;
+        Count = tokens.Length;
+    }
+
     /// <summary>From already validated flat arrays (the CSV reader's), without copying.</summary>
     internal InMemoryDataset(float[] features, int[] featureShape, long[]? labels, int? classCount, float[]? targets, int[] targetShape)
     {
@@ -96,9 +149,10 @@ public sealed class InMemoryDataset : IDataset, INormalizingReader
             normalization.ApplyInPlace(x, featureSize);
             if (labels is not null)
             {
-                var y = new long[indices.Length];
-                for (var i = 0; i < indices.Length; i++) y[i] = labels[indices[i]];
-                return new Batch(xs, BatchTensors.ClassIndices(y));
+                var y = new long[indices.Length * targetSize];
+                for (var i = 0; i < indices.Length; i++)
+                    Array.Copy(labels, (long)indices[i] * targetSize, y, (long)i * targetSize, targetSize);
+                return new Batch(xs, torch.tensor(y, BatchTensors.Dims(indices.Length, targetShape), torch.ScalarType.Int64));
             }
             var t = new float[indices.Length * targetSize];
             for (var i = 0; i < indices.Length; i++)

@@ -1,6 +1,7 @@
 using Functional.Checkpoints;
 using Functional.Data;
 using Functional.Lang.Checking;
+using Loss = Functional.Training.Loss;
 using Functional.Lang.Compilation;
 using Functional.Training;
 using TorchSharp;
@@ -86,37 +87,48 @@ public sealed class Network : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        using var data = ExampleTensors.Create(module.Model, module.Placement, inputs, null);
-        var output = module.forward(data.Inputs).to(torch.ScalarType.Float32).cpu().contiguous();
+        var x = ExampleTensors.Inputs(module, inputs);
+        var output = module.forward(x).to(torch.ScalarType.Float32).cpu().contiguous();
         var flat = output.data<float>().ToArray();
         var size = flat.Length / inputs.Count;
         return Enumerable.Range(0, inputs.Count).Select(i => flat.AsSpan(i * size, size).ToArray()).ToArray();
     });
 
-    /// <summary>The plan's loss over all its examples, with the current weights.</summary>
-    public double Evaluate(TrainingPlan plan) => Reading(() =>
+    /// <summary>The plan's loss over all its examples, with the current weights (in eval mode, as one batch).</summary>
+    public double Evaluate(TrainingPlan plan)
     {
-        using var scope = torch.NewDisposeScope();
-        using var noGrad = torch.no_grad();
-        using var data = ExampleTensors.Create(module.Model, module.Placement, plan.Inputs, plan.Targets);
-        using var loss = Losses.compile(module.Placement, plan.Loss);
-        try
-        {
-            return loss.Compute(module.forward(data.Inputs), data.Targets!).ToDouble();
-        }
-        catch (System.Runtime.InteropServices.ExternalException e)
-        {
-            throw EngineException.From(e, "evaluating the loss");
-        }
-    });
-
-    /// <summary>Trains on the calling thread. Cancelling stops after the current step, weights intact.</summary>
-    public TrainingResult Train(TrainingPlan plan, TrainingOptions? options = null,
-        IProgress<EpochReport>? progress = null, CancellationToken cancellation = default) =>
-        Writing(() => Trainer.Run(module, plan, options ?? new TrainingOptions(), progress, cancellation));
+        ArgumentNullException.ThrowIfNull(plan);
+        using var data = ExampleTensors.Dataset(Model, plan.Inputs, plan.Targets);
+        return Evaluate(data, plan.Loss, batchSize: data.Count).Loss;
+    }
 
     /// <summary>
-    /// Trains on a dedicated thread (TorchSharp's dispose scopes are per thread, so the whole run stays on one).
+    /// Trains on the plan's own examples with its settings, which <paramref name="options"/> override, on the
+    /// calling thread. Cancelling stops after the current step, weights intact; a NaN or infinite loss throws
+    /// <see cref="TrainingDivergedException"/>.
+    /// </summary>
+    public TrainingResult Train(TrainingPlan plan, TrainingOptions? options = null,
+        IProgress<EpochReport>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        if (plan.Inputs.Count == 0)
+            throw new ArgumentException($"the plan for {Name} has no examples: give it data, or train on a data set (Train(plan, train, validation))", nameof(plan));
+        using var data = ExampleTensors.Dataset(Model, plan.Inputs, plan.Targets);
+        return Train(plan, data, null, options, progress, cancellation);
+    }
+
+    /// <summary>
+    /// Trains on <paramref name="train"/> with the plan's settings (its own examples unused), which
+    /// <paramref name="options"/> override, validating on <paramref name="validation"/> after each epoch: what
+    /// <c>fnn train FILE --data ...</c> runs. The data sets are not disposed.
+    /// </summary>
+    public TrainingResult Train(TrainingPlan? plan, IDataset train, IDataset? validation, TrainingOptions? options = null,
+        IProgress<EpochReport>? progress = null, CancellationToken cancellation = default) =>
+        Writing(() => TrainingSession.Run(this, plan, train, validation, options ?? new TrainingOptions(), progress, cancellation));
+
+    /// <summary>
+    /// <see cref="Train(TrainingPlan, TrainingOptions?, IProgress{EpochReport}?, CancellationToken)"/> on a dedicated
+    /// thread (TorchSharp's dispose scopes are per thread, so the whole run stays on one).
     /// </summary>
     public Task<TrainingResult> TrainAsync(TrainingPlan plan, TrainingOptions? options = null,
         IProgress<EpochReport>? progress = null, CancellationToken cancellation = default)
@@ -127,26 +139,21 @@ public sealed class Network : IDisposable
     }
 
     /// <summary>
-    /// Trains on <paramref name="train"/> on the calling thread for <see cref="FitOptions.Epochs"/> epochs, validating
-    /// on <paramref name="validation"/> (or on a <see cref="FitOptions.ValidationSplit"/> of the training data) after
-    /// each. Cancelling stops after the current step, weights intact; a NaN or infinite loss throws
-    /// <see cref="TrainingDivergedException"/>. The datasets are not disposed.
+    /// Trains on <paramref name="train"/> on the calling thread for <see cref="TrainingOptions.Epochs"/> epochs, validating
+    /// on <paramref name="validation"/> (or on a <see cref="TrainingOptions.ValidationSplit"/> of the training data) after
+    /// each. <see cref="TrainingOptions.Loss"/> is required. Cancelling stops after the current step, weights intact; a
+    /// NaN or infinite loss throws <see cref="TrainingDivergedException"/>. The data sets are not disposed.
     /// </summary>
-    public FitResult Fit(IDataset train, IDataset? validation, FitOptions options,
-        IProgress<EpochReport>? progress = null, CancellationToken cancellation = default) => Writing(() =>
-    {
-        if (options.CheckpointDirectory is { } directory) CheckpointFolder.RequireReplaceable(directory);
-        if (options.ResumeFrom is { } from) Checkpoint.LoadInto(module, ResumableWeights(from));
-        return Fitter.Run(module, train, validation, options, progress, cancellation,
-            directory => Checkpoint.Save(module, source, this.options, directory, null));
-    });
+    public TrainingResult Fit(IDataset train, IDataset? validation, TrainingOptions options,
+        IProgress<EpochReport>? progress = null, CancellationToken cancellation = default) =>
+        Train(null, train, validation, options, progress, cancellation);
 
-    /// <summary><see cref="Fit"/> on a dedicated thread (TorchSharp's dispose scopes are per thread).</summary>
-    public Task<FitResult> FitAsync(IDataset train, IDataset? validation, FitOptions options,
+    /// <summary><see cref="Fit"/> on a dedicated thread (TorchSharp's dispose scopes are per thread); a token cancelled before it starts cancels the task.</summary>
+    public Task<TrainingResult> FitAsync(IDataset train, IDataset? validation, TrainingOptions options,
         IProgress<EpochReport>? progress = null, CancellationToken cancellation = default)
     {
         ThrowIfDisposed();
-        return Task.Factory.StartNew(() => Fit(train, validation, options, progress, cancellation), CancellationToken.None,
+        return Task.Factory.StartNew(() => Fit(train, validation, options, progress, cancellation), cancellation,
             TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
@@ -154,15 +161,15 @@ public sealed class Network : IDisposable
     /// The mean <paramref name="loss"/> and <paramref name="metrics"/> over every example of <paramref name="data"/>,
     /// with the current weights, in eval mode and batches of <paramref name="batchSize"/> (batch values weighted by size).
     /// </summary>
-    public Training.Evaluation Evaluate(IDataset data, Loss loss, IEnumerable<Metric>? metrics = null, int batchSize = Trainer.DefaultBatchSize)
+    public Training.Evaluation Evaluate(IDataset data, Loss loss, IEnumerable<Metric>? metrics = null, int batchSize = TrainingOptions.DefaultBatchSize)
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(loss);
         var list = metrics?.ToList() ?? [];
         return Reading(() =>
         {
-            using var compiled = Losses.compile(module.Placement, loss);
-            return Fitter.Evaluate(module, data, new BatchFeed(module, data), compiled, list, batchSize);
+            using var compiled = loss.Compile(module.Placement);
+            return Evaluator.Run(module, data, new BatchFeed(module, data), compiled, list, batchSize);
         });
     }
 
@@ -176,12 +183,6 @@ public sealed class Network : IDisposable
 
     /// <summary>Loads weights saved from the same model; a different network is a clear error.</summary>
     public void LoadWeights(string directory) => Writing(() => Checkpoint.LoadInto(module, directory));
-
-    /// <summary>A checkpoint folder, or its previous copy when a save was cut short.</summary>
-    private static string ResumableWeights(string directory) =>
-        File.Exists(Path.Combine(directory, Checkpoint.MetadataFile)) || !Directory.Exists(directory + ".previous")
-            ? directory
-            : directory + ".previous";
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 

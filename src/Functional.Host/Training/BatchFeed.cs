@@ -1,13 +1,15 @@
 using Functional.Data;
+using Functional.Lang.Checking;
 using Functional.Lang.Compilation;
 using TorchSharp;
 
 namespace Functional.Training;
 
 /// <summary>
-/// Turns a dataset's batches into what the model takes: features reshaped to its declared input (int64 for
-/// token inputs, else the model's dtype) and targets on its device (int64 class indices, or values in its dtype
-/// shaped as its output).
+/// The one way examples reach the model: a batch's features reshaped to its declared input (token ids
+/// checked to be whole numbers within the vocabulary, then int64; else the model's dtype) and its targets
+/// on its device (int64 class indices, or values in its dtype shaped as its output). Training, validation,
+/// evaluation and prediction all feed through here.
 /// </summary>
 internal sealed class BatchFeed
 {
@@ -15,24 +17,66 @@ internal sealed class BatchFeed
     private readonly long[] inputDims;
     private readonly long[] targetDims;
     private readonly bool classes;
+    private readonly long? vocabulary;
 
-    public BatchFeed(CompiledModel module, IDataset data)
+    /// <summary>A feed for <paramref name="data"/>'s examples.</summary>
+    public BatchFeed(CompiledModel module, IDataset data) : this(module, data.FeatureShape)
     {
-        this.module = module;
-        inputDims = DatasetShapes.Fit(data.FeatureShape, module.Model);
         targetDims = DatasetShapes.FitTargets(data, module.Model);
         classes = data.TargetKind == TargetKind.ClassIndex;
+    }
+
+    /// <summary>A feed for inputs alone, each of <paramref name="featureShape"/>.</summary>
+    public BatchFeed(CompiledModel module, int[] featureShape)
+    {
+        this.module = module;
+        inputDims = DatasetShapes.Fit(featureShape, module.Model);
+        targetDims = [];
+        vocabulary = module.Model.Input.Tokens ? Vocabulary(module) : null;
+    }
+
+    /// <summary>The model's input for <paramref name="features"/> (<c>[batch, ...]</c>): a new tensor in the current dispose scope.</summary>
+    /// <exception cref="ArgumentException">a token id is not a whole number from 0, or not within the vocabulary</exception>
+    public torch.Tensor Inputs(torch.Tensor features)
+    {
+        var placement = module.Placement;
+        var x = DatasetShapes.Reshape(features, inputDims);
+        if (!module.Model.Input.Tokens) return x.to(placement.DType, placement.Device);
+        CheckTokenIds(x);
+        return x.to(torch.ScalarType.Int64, placement.Device);
     }
 
     /// <summary>The model's input and target for <paramref name="batch"/> (new tensors in the current dispose scope).</summary>
     public (torch.Tensor X, torch.Tensor Y) Prepare(Batch batch)
     {
         var placement = module.Placement;
-        var x = DatasetShapes.Reshape(batch.Features, inputDims)
-            .to(module.Model.Input.Tokens ? torch.ScalarType.Int64 : placement.DType, placement.Device);
+        var x = Inputs(batch.Features);
         var y = classes
             ? batch.Targets.to(torch.ScalarType.Int64, placement.Device)
             : DatasetShapes.Reshape(batch.Targets, targetDims).to(placement.DType, placement.Device);
         return (x, y);
     }
+
+    /// <summary>Token ids must be whole numbers from 0, below the vocabulary when the model embeds them: checked here, before libtorch sees them.</summary>
+    private void CheckTokenIds(torch.Tensor x)
+    {
+        using var scope = torch.NewDisposeScope();
+        var flat = x.reshape(x.shape[0], -1);
+        // Scalars held for the operations' length (TorchSharp's temporaries can be collected mid-call).
+        using var zero = 0L.ToScalar();
+        using var limit = (vocabulary ?? long.MaxValue).ToScalar();
+        var bad = flat.lt(zero).logical_or(flat.ge(limit));
+        if (flat.is_floating_point()) bad = bad.logical_or(flat.ne(flat.floor())); // NaN too: it differs from its floor
+        if (!bad.any().item<bool>()) return;
+        var at = bad.reshape(-1).nonzero()[0][0].item<long>();
+        var example = at / flat.shape[1];
+        var value = flat.reshape(-1)[at].to(torch.ScalarType.Float64).item<double>();
+        var range = vocabulary is { } n ? $"whole numbers from 0 to {n - 1}" : "whole numbers from 0";
+        throw new ArgumentException(
+            $"example {example + 1}'s input holds {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}, but {module.Model.Name} takes token ids ({range})");
+    }
+
+    /// <summary>The vocabulary of the model's first embedding (parents first: the one its input meets), if it has one.</summary>
+    private static long? Vocabulary(CompiledModel module) =>
+        module.Layers.Select(l => l.Item1.Op).OfType<Op.Embed>().Select(e => (long?)e.vocabulary).FirstOrDefault();
 }

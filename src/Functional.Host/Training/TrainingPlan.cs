@@ -1,5 +1,6 @@
 using Functional.Lang.Checking;
 using Functional.Training.Optimization;
+using Loss = Functional.Training.Loss;
 
 namespace Functional.Training;
 
@@ -9,8 +10,13 @@ namespace Functional.Training;
 /// </summary>
 public sealed record TrainingPlan
 {
+    /// <summary>The examples' inputs, each in row-major order (token ids for a model of tokens).</summary>
     public required IReadOnlyList<float[]> Inputs { get; init; }
+
+    /// <summary>The examples' targets: values shaped as the output, or, for a model such as <c>[seq] int -> [seq; vocab]</c>, a class index per position.</summary>
     public required IReadOnlyList<float[]> Targets { get; init; }
+
+    /// <summary>What is minimised (a train block's <c>loss</c>; mse when it names none).</summary>
     public Loss Loss { get; init; } = Loss.MeanSquaredError;
 
     /// <summary>The optimizer and its settings (PyTorch's defaults where unset).</summary>
@@ -22,6 +28,7 @@ public sealed record TrainingPlan
     /// <summary>The learning rate the optimizer starts from.</summary>
     public double LearningRate => Optimizer.LearningRate;
 
+    /// <summary>The number of epochs.</summary>
     public int Epochs { get; init; } = 1;
 
     /// <summary>Examples per step; null means 32 (Keras's default).</summary>
@@ -31,7 +38,7 @@ public sealed record TrainingPlan
     {
         Inputs = plan.Inputs.Select(x => x.Select(v => (float)v).ToArray()).ToList(),
         Targets = plan.Targets.Select(x => x.Select(v => (float)v).ToArray()).ToList(),
-        Loss = plan.Loss,
+        Loss = Loss.FromChecked(plan.Loss),
         Optimizer = new Optimizer(plan.Optimizer),
         Schedule = plan.Schedule?.Value is { } schedule ? new Schedule(schedule) : null,
         Epochs = plan.Epochs,

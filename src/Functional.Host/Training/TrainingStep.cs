@@ -7,14 +7,14 @@ using TorchSharp;
 namespace Functional.Training;
 
 /// <summary>
-/// One optimisation step, shared by both training loops: forward, the loss (checked to be finite before
+/// One optimisation step of the training session (and of the benchmark's timing): forward, the loss (checked to be finite before
 /// anything is updated, so a divergence keeps the last good weights), the L1 penalty, backward, the update
 /// and the schedule's step. Runs inside the caller's dispose scope.
 /// </summary>
 internal static class TrainingStep
 {
     /// <returns>The network's output (for metrics) and the loss, without the penalty.</returns>
-    public static (torch.Tensor Output, double Loss) Run(CompiledModel module, LossFunction loss, TrainingOptimizer optimizer,
+    public static (torch.Tensor Output, double Loss) Run(CompiledModel module, CompiledLoss loss, TrainingOptimizer optimizer,
         LearningRateSchedule schedule, torch.Tensor x, torch.Tensor y, int epoch, long step)
     {
         optimizer.ZeroGrad();

@@ -1,3 +1,4 @@
+using Functional.Checkpoints;
 using Functional.Lang.Compilation;
 using TorchSharp;
 
@@ -7,6 +8,9 @@ namespace Functional.Training;
 internal sealed class WeightSnapshot : IDisposable
 {
     private readonly Dictionary<string, torch.Tensor> saved = new();
+
+    /// <summary>Whether a copy has been taken.</summary>
+    public bool IsEmpty => saved.Count == 0;
 
     /// <summary>Replaces the copy with the module's current state.</summary>
     public void Take(CompiledModel module)
@@ -30,6 +34,19 @@ internal sealed class WeightSnapshot : IDisposable
         foreach (var (name, tensor) in module.state_dict())
             if (saved.TryGetValue(name, out var copy))
                 tensor.copy_(copy);
+    }
+
+    /// <summary>Writes the copy as a safetensors file.</summary>
+    public void Save(string path) => SafeTensors.Save(path, saved);
+
+    /// <summary>Replaces the copy with the tensors of a file written by <see cref="Save"/>.</summary>
+    public void Load(string path)
+    {
+        using var file = SafeTensors.Load(path);
+        using var noGrad = torch.no_grad();
+        Dispose();
+        foreach (var (name, tensor) in file.Tensors)
+            saved[name] = tensor.clone().DetachFromDisposeScope();
     }
 
     public void Dispose()

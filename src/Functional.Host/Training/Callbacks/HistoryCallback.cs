@@ -2,16 +2,19 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace Functional.Training;
+namespace Functional.Training.Callbacks;
 
-/// <summary>Writes one line per epoch: JSON Lines, or CSV (with a header) when the path ends in .csv.</summary>
-internal sealed class HistoryWriter : IDisposable
+/// <summary>
+/// Writes one line per epoch to a file (replaced when the run starts; a resumed run first writes the
+/// epochs it carries): JSON Lines, or CSV with a header when the path ends in .csv.
+/// </summary>
+internal sealed class HistoryCallback : TrainingCallback, IDisposable
 {
     private readonly StreamWriter writer;
     private readonly bool csv;
     private bool headed;
 
-    public HistoryWriter(string path)
+    public HistoryCallback(string path)
     {
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
@@ -19,8 +22,15 @@ internal sealed class HistoryWriter : IDisposable
         csv = path.EndsWith(".csv", StringComparison.OrdinalIgnoreCase);
     }
 
+    public override void OnTrainBegin(TrainingSession session)
+    {
+        foreach (var report in session.History) Write(report);
+    }
+
+    public override void OnEpochEnd(TrainingSession session, EpochReport report) => Write(report);
+
     /// <summary>The fields of a line, in order: epoch, loss, the metrics as reported, lr, seconds.</summary>
-    public static List<(string Name, double Value)> Fields(EpochReport report)
+    private static List<(string Name, double Value)> Fields(EpochReport report)
     {
         var fields = new List<(string, double)> { ("epoch", report.Epoch), ("loss", report.Loss) };
         fields.AddRange(report.Metrics.Select(m => (m.Key, m.Value)));
@@ -29,7 +39,7 @@ internal sealed class HistoryWriter : IDisposable
         return fields;
     }
 
-    public void Write(EpochReport report)
+    private void Write(EpochReport report)
     {
         var fields = Fields(report);
         if (csv)

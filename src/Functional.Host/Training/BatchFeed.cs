@@ -78,5 +78,5 @@ internal sealed class BatchFeed
 
     /// <summary>The vocabulary of the model's first embedding (parents first: the one its input meets), if it has one.</summary>
     private static long? Vocabulary(CompiledModel module) =>
-        module.Layers.Select(l => l.Item1.Op).OfType<Op.Embed>().Select(e => (long?)e.vocabulary).FirstOrDefault();
+        NodeModule.walk(module.Model.Body).Select(n => n.Op).OfType<Op.Embed>().Select(e => (long?)e.vocabulary).FirstOrDefault();
 }

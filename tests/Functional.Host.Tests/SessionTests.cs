@@ -131,6 +131,45 @@ public sealed class SessionTests : IDisposable
     }
 
     [Fact]
+    public void A_run_with_early_stopping_cancelled_after_its_best_epoch_resumes_to_the_uninterrupted_runs_end()
+    {
+        // Early stopping's count and its best weights (kept beside the checkpoint) travel with the checkpoint.
+        using var data = Clusters(60, 5);
+        using var valid = Clusters(15, 6);
+        var stopping = new EarlyStopping("val_loss", Patience: 3, RestoreBestWeights: true);
+        TrainingOptions Stopping() => Options(20) with { EarlyStopping = stopping, Optimizer = Optimizer.AdamW(lr: 0.2) };
+        using var whole = Compile(Dropout, 3);
+        var uninterrupted = whole.Fit(data, valid, Stopping());
+        Assert.NotNull(uninterrupted.BestEpoch);
+
+        // Cancelled after the best epoch and at least one epoch without improvement, before the stop.
+        var best = uninterrupted.BestEpoch!.Value;
+        var cancelAfterEpoch = Math.Min(best + 1, uninterrupted.EpochsRun - 1);
+        Assert.True(cancelAfterEpoch > best, $"best epoch {best} of {uninterrupted.EpochsRun}: no epoch to cancel after it");
+        var checkpoint = Path.Combine(folder, "run");
+        using var cancel = new CancellationTokenSource();
+        using (var first = Compile(Dropout, 3))
+        {
+            var stopped = first.Fit(data, valid, Stopping() with
+            {
+                CheckpointDirectory = checkpoint,
+                Callbacks = [new CancelAtStep(cancelAfterEpoch * 8 + 3, cancel)],
+            }, cancellation: cancel.Token);
+            Assert.True(stopped.Cancelled);
+            Assert.Equal(cancelAfterEpoch, stopped.CheckpointEpoch);
+        }
+        Assert.True(File.Exists(Path.Combine(checkpoint, "best.safetensors")));
+
+        using var resumed = Compile(Dropout, 99);
+        var continued = resumed.Fit(data, valid, Stopping() with { ResumeFrom = checkpoint });
+        Assert.Equal(uninterrupted.Epochs.Select(e => e.Loss), continued.Epochs.Select(e => e.Loss));
+        Assert.Equal(uninterrupted.StoppedEarly, continued.StoppedEarly);
+        Assert.Equal(uninterrupted.BestEpoch, continued.BestEpoch);
+        Assert.Equal(uninterrupted.RestoredBestWeights, continued.RestoredBestWeights);
+        AssertSameWeights(whole, resumed);
+    }
+
+    [Fact]
     public void Resuming_from_a_folder_that_does_not_exist_is_a_clear_error()
     {
         using var data = Clusters(12, 1);

@@ -26,7 +26,7 @@ public sealed class NetworkPair : IDisposable
         Inputs = inputs;
         Targets = targets;
         TrainingFlops = trainingFlops;
-        CompiledLoss = Functional.Training.Loss.CrossEntropy.Compile(compiled.Module.Placement);
+        CompiledLoss = Functional.Training.Loss.CrossEntropy.Compile(compiled.Compiled.Placement);
         CompiledOptimizer = Optimizer.Adam(lr: LearningRate)
             .Create(compiled.Module.parameters().Where(p => p.requires_grad));
         CompiledSchedule = Schedule.Constant.Create(CompiledOptimizer);

@@ -21,7 +21,7 @@ public static class StepSuite
         void CompiledTrain()
         {
             using var scope = NewDisposeScope();
-            TrainingStep.Run(pair.Compiled.Module, pair.CompiledLoss, pair.CompiledOptimizer, pair.CompiledSchedule,
+            TrainingStep.Run(pair.Compiled.Compiled, pair.CompiledLoss, pair.CompiledOptimizer, pair.CompiledSchedule,
                 pair.Inputs, pair.Targets, 1, ++step);
         }
         void HandWrittenTrain()

@@ -19,9 +19,10 @@ let show (t: Tensor) =
 // A small network, compiled from source in float64 (the precision to check derivatives in).
 let source = "model Bump : [2] -> [1] =\n    dense 6 >> tanh >> dense 1\n"
 let network = FnnFile.FromSource(source, "bump.fnn").Compile(options = NetworkOptions(Seed = 1L, Precision = Precision.Float64))
-let model = network.Module
+// The network's module is the compiled model, which the parameter derivatives below walk by path.
+let model = network.Module :?> Functional.Lang.Compilation.CompiledModel
 model.eval () |> ignore
-printfn "%s, parameters: %s" network.Name (network.Parameters |> Seq.map (fun struct (path, shape) -> sprintf "%s [%s]" path (shape |> Array.map string |> String.concat "; ")) |> String.concat ", ")
+printfn "%s, parameters: %s" network.Name (network.Parameters |> Seq.map (fun p -> sprintf "%s [%s]" p.Path (p.Shape |> Seq.map string |> String.concat "; ")) |> String.concat ", ")
 
 // The network as a scalar function of one point x : [2].
 let f (x: Tensor) = model.forward(x.unsqueeze 0L).squeeze()

@@ -51,11 +51,13 @@ type TrainArgs =
     | Out of directory: string
     | Device of device: string
     | Set of assignment: string
+    | Strict
 
     interface IArgParserTemplate with
         member a.Usage =
             match a with
-            | Set _ -> "override a hyperparameter, as name=value (--set hidden=32); repeat for several."
+            | Set _ -> "override a hyperparameter, as name=value (--set hidden=32); repeat for several. With --resume, the checkpoint's values are used, and one given must agree."
+            | Strict -> "with --resume: refuse a source that has changed since the checkpoint was written (otherwise a warning)."
             | File _ -> "the .fnn file whose train blocks to run."
             | Model _ -> "train only this model (default: every model with a train block)."
             | Epochs _ -> "override the train block's epochs."
@@ -81,6 +83,8 @@ type PredictArgs =
     | [<MainCommand; ExactlyOnce>] File of path: string
     | [<Mandatory>] Weights of directory: string
     | [<Mandatory>] Input of values: string
+    | Set of assignment: string
+    | Strict
     | Device of device: string
 
     interface IArgParserTemplate with
@@ -89,6 +93,8 @@ type PredictArgs =
             | File _ -> "the .fnn file the weights were trained from."
             | Weights _ -> "a checkpoint folder written by 'fnn train --out'."
             | Input _ -> "one example's values, separated by commas (\"0,1\"); repeat for several examples."
+            | Set _ -> "a hyperparameter, as name=value; the checkpoint's values are used without it, and one given must agree."
+            | Strict -> "refuse a source that has changed since the checkpoint was written (otherwise a warning)."
             | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."
 
 type EvalArgs =
@@ -97,6 +103,8 @@ type EvalArgs =
     | [<Mandatory>] Data of path: string
     | Labels of path: string
     | Normalize of normalization: string
+    | Set of assignment: string
+    | Strict
     | Device of device: string
 
     interface IArgParserTemplate with
@@ -104,6 +112,8 @@ type EvalArgs =
             match a with
             | File _ -> "the .fnn file the weights were trained from."
             | Weights _ -> "a checkpoint folder written by 'fnn train --out'."
+            | Set _ -> "a hyperparameter, as name=value; the checkpoint's values are used without it, and one given must agree."
+            | Strict -> "refuse a source that has changed since the checkpoint was written (otherwise a warning)."
             | Data _ -> "the examples to evaluate on: IDX images (labels beside them) or CSV."
             | Labels _ -> "the IDX labels file, when not beside the images by the MNIST naming."
             | Normalize _ -> "as in fnn train: none, scale, scale:X or standardize (this data's own mean and deviation)."

@@ -11,6 +11,11 @@ let vector (values: float32 seq) =
 
 let error (message: string) = eprintfn "%s" message
 
+/// Each of a loaded source's warnings (such as a source changed since its checkpoint), as `warning:` lines.
+let warnings (messages: string seq) =
+    for m in messages do
+        eprintfn "warning: %s" m
+
 /// Exit codes: 0 success, 1 a problem with the user's program, data or files, 2 bad command line,
 /// 3 the engine could not start,
 /// 130 a training run cancelled with Ctrl+C.

@@ -170,4 +170,85 @@ public sealed class CheckpointTests : IDisposable
         Assert.Equal(["run"], Directory.GetFileSystemEntries(directory).Select(Path.GetFileName));
         Assert.Equal("Xor", Checkpoint.ReadMetadata(target).Model);
     }
+
+    private const string Wide = """
+        /// XOR with a hidden layer of any width
+        model Wide (hidden = 4, slope = 0.5) : [2] -> [1] =
+            dense hidden >> sigmoid >> dense 1 >> sigmoid
+        """;
+
+    private string WriteSource(string text)
+    {
+        var path = Path.Combine(directory, "wide.fnn");
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public void A_network_trained_with_other_hyperparameters_loads_with_them_and_predicts_and_evaluates()
+    {
+        var source = WriteSource(Wide);
+        var weights = Path.Combine(directory, "wide");
+        var plan = XorFile.TrainingPlan("Xor") with { Epochs = 20 };
+        float[][] expected;
+        using (var network = FnnFile.Load(source, new Dictionary<string, string> { ["hidden"] = "8", ["slope"] = "0.25" })
+                   .Compile(options: new NetworkOptions { Seed = 4 }))
+        {
+            network.Train(plan);
+            network.Save(weights);
+            expected = network.Predict(plan.Inputs);
+        }
+
+        using var loaded = Network.Load(source, weights);
+        Assert.Equal([8L, 2L], loaded.Parameters.Single(p => p.Path == "0.weight").Shape);
+        Assert.Equal("8", loaded.Model.Hyperparameters["hidden"]);
+        Assert.Equal("0.25", loaded.Model.Hyperparameters["slope"]);
+        Assert.Equal(expected, loaded.Predict(plan.Inputs));
+        Assert.True(loaded.Evaluate(plan) >= 0);
+        Assert.Empty(loaded.Warnings);
+
+        // Values that agree with the checkpoint are fine, in any spelling of the same number.
+        using (var agreeing = Network.Load(source, weights, new NetworkLoadOptions { Hyperparameters = new Dictionary<string, string> { ["hidden"] = "8", ["slope"] = "2.5e-1" } }))
+            Assert.Equal(expected, agreeing.Predict(plan.Inputs));
+        var contradicting = Assert.Throws<ArgumentException>(() => Network.Load(source, weights,
+            new NetworkLoadOptions { Hyperparameters = new Dictionary<string, string> { ["hidden"] = "16" } }));
+        Assert.Equal($"hidden = 16 contradicts the checkpoint: {weights} was trained with hidden = 8 (model.json)", contradicting.Message);
+    }
+
+    [Fact]
+    public void A_source_changed_since_the_checkpoint_is_named_in_a_warning_or_refused()
+    {
+        var source = WriteSource(Wide);
+        var weights = Path.Combine(directory, "wide");
+        using (var network = FnnFile.Load(source).Compile(options: new NetworkOptions { Seed = 1 }))
+            network.Save(weights);
+        File.WriteAllText(source, Wide.Replace("sigmoid >> dense 1", "tanh >> dense 1"));
+        var now = FnnFile.Load(source).SourceHash;
+        var recorded = Checkpoint.ReadMetadata(weights).SourceSha256;
+
+        using (var loaded = Network.Load(source, weights))
+            Assert.Equal([$"{source} has changed since the checkpoint in {weights} was written (its SHA-256 is {now[..12]}..., model.json records {recorded[..12]}...)"],
+                loaded.Warnings);
+        var refused = Assert.Throws<SourceChangedException>(() => Network.Load(source, weights, new NetworkLoadOptions { RequireUnchangedSource = true }));
+        Assert.Equal((source, weights, recorded, now), (refused.SourcePath, refused.CheckpointDirectory, refused.RecordedSha256, refused.CurrentSha256));
+        Assert.Contains("has changed since the checkpoint", refused.Message);
+
+        File.WriteAllText(source, Wide.Replace("(hidden = 4, slope = 0.5)", "(hidden = 4)"));
+        var gone = Assert.Throws<CheckpointMismatchException>(() => Network.Load(source, weights));
+        Assert.Contains("Wide was trained with the hyperparameter slope = 0.5, which " + source + " no longer declares", gone.Message);
+    }
+
+    [Fact]
+    public void Loading_can_be_cancelled_and_follows_the_recorded_precision()
+    {
+        using (var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 1, Precision = Precision.Float64 }))
+            network.Save(directory);
+        using (var loaded = Network.Load(Repository.XorSource, directory))
+            Assert.Equal(Precision.Float64, loaded.Options.Precision);
+        using (var asked = Network.Load(Repository.XorSource, directory, new NetworkLoadOptions { Precision = Precision.Float32 }))
+            Assert.Equal(Precision.Float32, asked.Options.Precision);
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => Network.Load(Repository.XorSource, directory, cancellation: cancelled.Token));
+    }
 }

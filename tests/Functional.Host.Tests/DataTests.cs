@@ -470,8 +470,8 @@ public sealed class DataTests : IDisposable
     [Fact]
     public void Examples_are_reshaped_to_the_model_when_their_values_agree()
     {
-        var mlp = FnnFile.FromSource("model Flat : [784] -> [10] =\n    dense 10\n").Model();
-        var conv = FnnFile.FromSource("model Conv : [1; 28; 28] -> [10] =\n    flatten >> dense 10\n").Model();
+        var mlp = FnnFile.FromSource("model Flat : [784] -> [10] =\n    dense 10\n").CheckedModel();
+        var conv = FnnFile.FromSource("model Conv : [1; 28; 28] -> [10] =\n    flatten >> dense 10\n").CheckedModel();
         Assert.Equal([784L], DatasetShapes.Fit([28, 28], mlp));
         Assert.Equal([1L, 28, 28], DatasetShapes.Fit([28, 28], conv));
         Assert.Equal([1L, 28, 28], DatasetShapes.Fit([784], conv));
@@ -484,7 +484,7 @@ public sealed class DataTests : IDisposable
     [Fact]
     public void Examples_that_do_not_fit_the_model_name_both_shapes()
     {
-        var mlp = FnnFile.FromSource("model Mlp : [100] -> [10] =\n    dense 10\n").Model();
+        var mlp = FnnFile.FromSource("model Mlp : [100] -> [10] =\n    dense 10\n").CheckedModel();
         var e = Assert.Throws<ArgumentException>(() => DatasetShapes.Fit([28, 28], mlp));
         Assert.Equal("the data's examples are [28; 28] (784 values) but model Mlp takes [100]", e.Message);
     }
@@ -492,7 +492,7 @@ public sealed class DataTests : IDisposable
     [Fact]
     public void Named_dimensions_are_bound_from_the_data()
     {
-        var smooth = FnnFile.FromSource("model Smooth : [2; len] -> [4; len] =\n    conv1d 4 3 (padding = 1)\n").Model();
+        var smooth = FnnFile.FromSource("model Smooth : [2; len] -> [4; len] =\n    conv1d 4 3 (padding = 1)\n").CheckedModel();
         Assert.Equal([2L, 50], DatasetShapes.Fit([2, 50], smooth));
         Assert.Equal([2L, 50], DatasetShapes.Fit([100], smooth));
         Assert.Contains("takes [2; len]", Assert.Throws<ArgumentException>(() => DatasetShapes.Fit([3, 50], smooth)).Message);
@@ -501,7 +501,7 @@ public sealed class DataTests : IDisposable
     [Fact]
     public void Targets_are_checked_against_the_model_output()
     {
-        var small = FnnFile.FromSource("model Small : [2] -> [2] =\n    dense 2\n").Model();
+        var small = FnnFile.FromSource("model Small : [2] -> [2] =\n    dense 2\n").CheckedModel();
         using var three = new InMemoryDataset([[0, 0], [1, 1], [2, 2]], [0, 1, 2]);
         Assert.Contains("the data has 3 classes but model Small outputs [2]",
             Assert.Throws<ArgumentException>(() => DatasetShapes.FitTargets(three, small)).Message);

@@ -360,6 +360,65 @@ public sealed class EndToEndTests : IDisposable
     }
 
     [Fact]
+    public void A_network_trained_with_set_predicts_and_evaluates_without_repeating_it()
+    {
+        var data = WriteIdx("train", 16, 1);
+        var source = Path.Combine(directory, "wide.fnn");
+        File.WriteAllText(source, "model Wide (hidden = 4) : [4] -> [2] =\n    dense hidden >> relu >> dense 2\n\ntrain Wide with\n    loss = crossEntropy\n    optimizer = adam (lr = 0.05)\n    epochs = 5\n    batch = 8\n");
+        var weights = Path.Combine(directory, "wide");
+        var train = Processes.Fnn("train", source, "--data", data, "--normalize", "scale", "--set", "hidden=8", "--out", weights);
+        Assert.True(train.ExitCode == 0, train.Error + train.Output);
+
+        var predict = Processes.Fnn("predict", source, "--weights", weights, "--input", "0.1,0.2,0.1,0", "--input", "0.9,0.8,0.9,1");
+        Assert.True(predict.ExitCode == 0, predict.Error);
+        Assert.Equal(2, predict.Output.Trim().Split('\n').Length);
+        Assert.Equal("", predict.Error);
+        var evaluated = Processes.Fnn("eval", source, "--weights", weights, "--data", data, "--normalize", "scale");
+        Assert.True(evaluated.ExitCode == 0, evaluated.Error);
+        Assert.StartsWith("accuracy: ", evaluated.Output.TrimEnd().Split('\n')[^1]);
+
+        var agreeing = Processes.Fnn("predict", source, "--weights", weights, "--input", "0,0,0,0", "--set", "hidden=8");
+        Assert.True(agreeing.ExitCode == 0, agreeing.Error);
+        var contradicting = Processes.Fnn("eval", source, "--weights", weights, "--data", data, "--set", "hidden=16");
+        Assert.Equal(1, contradicting.ExitCode);
+        Assert.Contains($"error: hidden = 16 contradicts the checkpoint: {weights} was trained with hidden = 8 (model.json)", contradicting.Error);
+    }
+
+    [Fact]
+    public void A_source_changed_since_training_is_a_warning_and_with_strict_an_error()
+    {
+        var train = Processes.Fnn("train", "examples/xor/xor.fnn", "--model", "Xor", "--epochs", "50", "--out", Path.Combine(directory, "xor"));
+        Assert.True(train.ExitCode == 0, train.Error);
+        var source = Path.Combine(directory, "xor.fnn");
+        File.WriteAllText(source, File.ReadAllText(Path.Combine(Repository.Root, "examples", "xor", "xor.fnn"))
+            .Replace("dense 4 >> sigmoid >> dense 1", "dense 4 >> tanh >> dense 1"));
+        var weights = Path.Combine(directory, "xor");
+
+        var warned = Processes.Fnn("predict", source, "--weights", weights, "--input", "0,1");
+        Assert.True(warned.ExitCode == 0, warned.Error);
+        Assert.StartsWith($"warning: {source} has changed since the checkpoint in {weights} was written (its SHA-256 is ", warned.Error);
+        Assert.Single(warned.Output.Trim().Split('\n'));
+
+        var strict = Processes.Fnn("predict", source, "--weights", weights, "--input", "0,1", "--strict");
+        Assert.Equal(1, strict.ExitCode);
+        Assert.StartsWith($"error: {source} has changed since the checkpoint in {weights} was written", strict.Error);
+        Assert.Equal("", strict.Output);
+
+        var data = WriteIdx("train", 8, 1);
+        var tiny = Path.Combine(directory, "tiny.fnn");
+        File.WriteAllText(tiny, "model Tiny : [4] -> [2] =\n    dense 2\n\ntrain Tiny with\n    loss = crossEntropy\n    epochs = 1\n");
+        var run = Path.Combine(directory, "run");
+        Assert.Equal(0, Processes.Fnn("train", tiny, "--data", data, "--out", run).ExitCode);
+        File.AppendAllText(tiny, "// edited\n");
+        var resumed = Processes.Fnn("train", tiny, "--data", data, "--out", run, "--resume", run, "--epochs", "2", "--strict");
+        Assert.Equal(1, resumed.ExitCode);
+        Assert.Contains($"error: {tiny} has changed since the checkpoint in {run} was written", resumed.Error);
+        var lenient = Processes.Fnn("train", tiny, "--data", data, "--out", run, "--resume", run, "--epochs", "2");
+        Assert.True(lenient.ExitCode == 0, lenient.Error);
+        Assert.StartsWith($"warning: {tiny} has changed since the checkpoint in {run} was written", lenient.Error);
+    }
+
+    [Fact]
     public void Fnn_help_is_argus_and_a_bad_flag_is_a_usage_error()
     {
         var help = Processes.Fnn("train", "--help");

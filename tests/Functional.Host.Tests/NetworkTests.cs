@@ -40,7 +40,11 @@ public class NetworkTests
             FnnFile.FromSource("model M : [2] -> [1] =\n    dense 4 >> sigmoid >> dense 3\n", "bad.fnn"));
         Assert.StartsWith("bad.fnn:2:27: error: model M declares its output as [1], but its body produces [3]", e.Message);
         Assert.Contains("^^^^", e.Message);
-        Assert.Single(e.Diagnostics);
+        var diagnostic = Assert.Single(e.Diagnostics);
+        Assert.Equal(new SourceSpan("bad.fnn", 2, 27, 2, 34), diagnostic.Span);
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.Equal("model M declares its output as [1], but its body produces [3]", diagnostic.Message);
+        Assert.Equal("the declared output", Assert.Single(diagnostic.Notes).Message);
     }
 
     [Theory]
@@ -124,6 +128,7 @@ public class NetworkTests
             ["Name"] = n => n.Name,
             ["Model"] = n => n.Model,
             ["Parameters"] = n => n.Parameters,
+            ["Warnings"] = n => n.Warnings,
             ["ParameterCount"] = n => n.ParameterCount,
             ["Predict"] = n => n.Predict([0f, 1f]),
             ["Predict(batch)"] = n => n.Predict([[0f, 1f], [1f, 1f]]),
@@ -239,6 +244,87 @@ public class NetworkTests
             .Select(_ => Enumerable.Range(0, 50).Select(_ => network.Predict(inputs)).ToList())
             .ToList();
         Assert.All(results.SelectMany(r => r), r => Assert.Equal(expected, r));
+    }
+
+    [Fact]
+    public void A_model_is_described_by_a_record_with_its_shapes_hyperparameters_and_parameters()
+    {
+        var file = FnnFile.FromSource("""
+            /// Tags every position of a sequence
+            model Tagger (hidden = 6, name = "tags") : [seq; 3] -> [seq; 2] =
+                lstm hidden >> dense 2
+            """, "tagger.fnn");
+        var model = file.Model();
+        Assert.Equal("Tagger", model.Name);
+        Assert.Equal("Tags every position of a sequence", model.Doc);
+        Assert.Equal(["seq", "3"], model.Input.Dims);
+        Assert.False(model.Input.Tokens);
+        Assert.Equal("[seq; 2]", model.Output.ToString());
+        Assert.Equal("Tagger [seq; 3] -> [seq; 2]", model.ToString());
+        Assert.Equal([KeyValuePair.Create("hidden", "6"), KeyValuePair.Create("name", "tags")], model.Hyperparameters);
+
+        using var network = file.Compile(options: new NetworkOptions { Seed = 1 });
+        Assert.Equal(network.Parameters, network.Model.Parameters, ParameterComparer.Instance);
+        Assert.Equal(network.Parameters, model.Parameters, ParameterComparer.Instance);
+        Assert.Contains(model.Parameters, p => p.Path == "1.weight" && p.Shape.SequenceEqual([2L, 6L]) && p.Trainable);
+        Assert.Equal(network.ParameterCount, model.Parameters.Sum(p => p.Shape.Aggregate(1L, (a, b) => a * b)));
+
+        var tokens = FnnFile.FromSource("model Lm : [8] int -> [8; 5] =\n    embed 5 4 >> dense 5\n").Model();
+        Assert.Equal("[8] int", tokens.Input.ToString());
+        Assert.True(tokens.Input.Tokens);
+    }
+
+    [Fact]
+    public void Listing_a_files_model_parameters_leaves_torchs_generator_as_it_was()
+    {
+        var file = FnnFile.FromSource(Xor);
+        TorchSharp.torch.manual_seed(7);
+        var expected = TorchSharp.torch.rand(3).data<float>().ToArray();
+        TorchSharp.torch.manual_seed(7);
+        Assert.Equal(4, file.Model().Parameters.Count);
+        Assert.Equal(expected, TorchSharp.torch.rand(3).data<float>().ToArray());
+    }
+
+    private sealed class ParameterComparer : IEqualityComparer<ParameterInfo>
+    {
+        public static readonly ParameterComparer Instance = new();
+        public bool Equals(ParameterInfo? a, ParameterInfo? b) =>
+            a is not null && b is not null && a.Path == b.Path && a.Shape.SequenceEqual(b.Shape) && a.Trainable == b.Trainable;
+        public int GetHashCode(ParameterInfo p) => p.Path.GetHashCode();
+    }
+
+    /// <summary>Members that still take an F# type: the evaluation's loss (typed C# losses replace it).</summary>
+    private static readonly string[] StillFSharp = ["Network.Evaluate"];
+
+    [Fact]
+    public void The_public_api_of_networks_and_checkpoints_has_no_fsharp_types()
+    {
+        var fsharp = new[] { typeof(Microsoft.FSharp.Core.Unit).Assembly, typeof(Functional.Lang.Diagnostic).Assembly };
+        bool IsFSharp(Type t) =>
+            fsharp.Contains(t.Assembly)
+            || (t.HasElementType && IsFSharp(t.GetElementType()!))
+            || (t.IsGenericType && t.GetGenericArguments().Any(IsFSharp));
+        var types = typeof(Network).Assembly.GetExportedTypes()
+            .Where(t => t.Namespace is "Functional.Networks" or "Functional.Checkpoints");
+        var flags = System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance
+                    | System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.DeclaredOnly;
+        var found = new List<string>();
+        foreach (var type in types)
+        foreach (var member in type.GetMembers(flags))
+        {
+            var signature = member switch
+            {
+                System.Reflection.MethodBase m => m.GetParameters().Select(p => p.ParameterType)
+                    .Concat(m is System.Reflection.MethodInfo mi ? [mi.ReturnType] : []),
+                System.Reflection.PropertyInfo p => [p.PropertyType],
+                System.Reflection.FieldInfo f => [f.FieldType],
+                System.Reflection.EventInfo e => [e.EventHandlerType!],
+                _ => [],
+            };
+            if (member is System.Reflection.MethodBase { IsSpecialName: true }) continue; // accessors: their properties count
+            if (signature.Any(IsFSharp)) found.Add($"{type.Name}.{member.Name}");
+        }
+        Assert.Equal(StillFSharp, found.Distinct().Order());
     }
 
     [Theory]

@@ -11,7 +11,13 @@ open Functional.Cli.Output
 let run (args: ParseResults<EvalArgs>) =
     let path = args.GetResult EvalArgs.File
     let device = args.TryGetResult EvalArgs.Device |> Option.map ComputeDevice.Parse |> Option.defaultValue ComputeDevice.Cpu
-    use network = Network.Load(path, args.GetResult EvalArgs.Weights, NetworkOptions(Device = device))
+    let options =
+        NetworkLoadOptions(
+            Device = device,
+            Hyperparameters = Summary.overrides (args.GetResults EvalArgs.Set),
+            RequireUnchangedSource = args.Contains EvalArgs.Strict)
+    use network = Network.Load(path, args.GetResult EvalArgs.Weights, options)
+    warnings network.Warnings
     use raw = Functional.Cli.DataFiles.openData (args.GetResult EvalArgs.Data) (args.TryGetResult EvalArgs.Labels)
     let data = Functional.Data.DatasetExtensions.Normalize(raw, Functional.Cli.DataFiles.normalization (args.TryGetResult EvalArgs.Normalize) raw)
     let classes = data.TargetKind = Functional.Data.TargetKind.ClassIndex

@@ -32,7 +32,13 @@ let run (args: ParseResults<PredictArgs>) =
         error message
         Exit.failed
     | None ->
-        use network = Network.Load(path, weights, NetworkOptions(Device = device))
+        let options =
+            NetworkLoadOptions(
+                Device = device,
+                Hyperparameters = Summary.overrides (args.GetResults PredictArgs.Set),
+                RequireUnchangedSource = args.Contains PredictArgs.Strict)
+        use network = Network.Load(path, weights, options)
+        warnings network.Warnings
         let examples = inputs |> List.map (function Ok v -> v | Error _ -> [||]) |> Array.ofList
         let outputs = network.Predict examples
         for output in outputs do

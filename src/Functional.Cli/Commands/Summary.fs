@@ -20,7 +20,8 @@ let overrides (assignments: string list) =
 let private thousands (n: int64) = n.ToString("N0", Globalization.CultureInfo.InvariantCulture)
 
 let private show (network: Network) =
-    let s = Functional.Lang.Summary.summarize network.Module
+    // The module a network runs is the compiled model, which the language's summary walks layer by layer.
+    let s = Functional.Lang.Summary.summarize (network.Module :?> Functional.Lang.Compilation.CompiledModel)
     let table = Table().Border(TableBorder.Simple)
     table.Title <- TableTitle(Markup.Escape(sprintf "%s : %s -> %s" s.Model s.Input s.Output))
     table.AddColumn("path") |> ignore

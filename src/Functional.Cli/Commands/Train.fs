@@ -152,7 +152,16 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
 
 let run (args: ParseResults<TrainArgs>) =
     let path = args.GetResult TrainArgs.File
-    let file = FnnFile.Load(path, Summary.overrides (args.GetResults TrainArgs.Set))
+    let sets = Summary.overrides (args.GetResults TrainArgs.Set)
+    // A resumed run continues the checkpoint's network: its recorded hyperparameters, and its source unchanged.
+    let file =
+        match args.TryGetResult TrainArgs.Resume with
+        | Some dir ->
+            let file = FnnFile.LoadForCheckpoint(path, dir, sets, args.Contains TrainArgs.Strict)
+            warnings file.Warnings
+            file
+        | None when args.Contains TrainArgs.Strict -> raise (ArgumentException "--strict refuses a changed source when resuming: give it with --resume DIR")
+        | None -> FnnFile.Load(path, sets)
     let models = Functional.Cli.Output.models file (args.TryGetResult TrainArgs.Model) file.TrainedModelNames
     if models.IsEmpty then
         error (sprintf "%s has no train block: add 'train Model with' and its data, or pass --model" path)

@@ -53,6 +53,8 @@ public static class Checkpoint
     }
 
     /// <summary>Reads model.json of a checkpoint folder.</summary>
+    /// <exception cref="FileNotFoundException">the folder has no model.json</exception>
+    /// <exception cref="CheckpointFormatException">it is not valid checkpoint metadata, or of an unknown format</exception>
     public static CheckpointMetadata ReadMetadata(string directory)
     {
         var path = Path.Combine(directory, MetadataFile);
@@ -72,7 +74,15 @@ public static class Checkpoint
         }
     }
 
-    internal static void LoadInto(CompiledModel module, string directory)
+    /// <summary>The element type a checkpoint's model.json records.</summary>
+    internal static Precision PrecisionOf(CheckpointMetadata metadata, string path) => metadata.Precision switch
+    {
+        "float32" => Precision.Float32,
+        "float64" => Precision.Float64,
+        var other => throw new CheckpointFormatException(path, $"unknown precision '{other}' (expected float32 or float64)"),
+    };
+
+    internal static void LoadInto(CompiledModel module, string directory, CancellationToken cancellation = default)
     {
         var metadata = ReadMetadata(directory);
         var weightsPath = Path.Combine(directory, WeightsFile);
@@ -80,6 +90,7 @@ public static class Checkpoint
         if (metadata.Model != model)
             throw new CheckpointMismatchException(weightsPath, $"these weights belong to model {metadata.Model}, not {model}");
 
+        cancellation.ThrowIfCancellationRequested();
         using var file = SafeTensors.Load(weightsPath);
         var state = module.state_dict();
         var missing = state.Keys.Where(k => !file.Tensors.ContainsKey(k)).ToList();
@@ -96,6 +107,7 @@ public static class Checkpoint
             if (!source.is_floating_point() && target.is_floating_point())
                 throw new CheckpointMismatchException(weightsPath, $"'{name}' holds {source.dtype} values, but {model} needs floating-point ones");
         }
+        cancellation.ThrowIfCancellationRequested(); // the last moment at which no weight has changed
         using var noGrad = torch.no_grad();
         foreach (var (name, target) in state)
             target.copy_(file.Tensors[name]);

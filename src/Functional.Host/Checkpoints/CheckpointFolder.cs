@@ -78,6 +78,12 @@ internal static class CheckpointFolder
         Remove(previous);
     }
 
+    /// <summary>The folder, or its previous copy when a save was cut short after the folder was moved aside.</summary>
+    public static string Whole(string directory) =>
+        File.Exists(Path.Combine(directory, Checkpoint.MetadataFile)) || !Directory.Exists(directory + Previous)
+            ? directory
+            : directory + Previous;
+
     /// <summary>Deletes a checkpoint folder written by <see cref="Replace"/>, file by file: only what a checkpoint holds.</summary>
     private static void Remove(string folder)
     {

@@ -4,5 +4,6 @@ namespace Functional.Checkpoints;
 public sealed class CheckpointMismatchException(string path, string problem)
     : IOException($"{path}: {problem}")
 {
+    /// <summary>The checkpoint file, as the caller named it.</summary>
     public string FilePath { get; } = path;
 }

@@ -5,8 +5,9 @@ namespace Functional.Networks;
 /// <summary>A .fnn source has errors; the message holds every diagnostic with file:line:col and a caret.</summary>
 public sealed class FnnCompileException : Exception
 {
-    public FnnCompileException(string rendered, IReadOnlyList<Diagnostic> diagnostics)
-        : base(rendered) => Diagnostics = diagnostics;
+    internal FnnCompileException(string rendered, IEnumerable<Diagnostic> diagnostics)
+        : base(rendered) => Diagnostics = diagnostics.Select(SourceDiagnostic.From).ToList();
 
-    public IReadOnlyList<Diagnostic> Diagnostics { get; }
+    /// <summary>Every diagnostic, in the order the checker found them.</summary>
+    public IReadOnlyList<SourceDiagnostic> Diagnostics { get; }
 }

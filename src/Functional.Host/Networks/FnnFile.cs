@@ -16,22 +16,31 @@ public sealed class FnnFile
 {
     private readonly CheckedProgram program;
 
-    private FnnFile(string path, string text, CheckedProgram program)
+    private FnnFile(string path, string text, CheckedProgram program, IReadOnlyList<string> warnings)
     {
         Path = path;
         SourceText = text;
         this.program = program;
+        Warnings = warnings;
         SourceHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
     }
 
     /// <summary>The path the source was read from (or the name it was given).</summary>
     public string Path { get; }
 
+    /// <summary>The source text, as read.</summary>
     public string SourceText { get; }
 
     /// <summary>SHA-256 of the source text, recorded in checkpoints.</summary>
     public string SourceHash { get; }
 
+    /// <summary>
+    /// What loading noticed that is not an error: for a source loaded for a checkpoint
+    /// (<see cref="LoadForCheckpoint"/>), that it has changed since the checkpoint was written. Empty otherwise.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get; }
+
+    /// <summary>The file's own models, in file order (not the imported ones).</summary>
     public IReadOnlyList<string> ModelNames => program.Models.Select(m => m.Name).ToList();
 
     /// <summary>The models that have a <c>train</c> block, in file order.</summary>
@@ -61,9 +70,29 @@ public sealed class FnnFile
         var (result, sources) = Language.checkWith(overrides, fileName, source);
         // Train blocks are checked whole by the language (optimizer and schedule ranges included).
         if (result.IsError)
-            throw new FnnCompileException(Language.renderWith(sources, result.ErrorValue), result.ErrorValue.ToList());
-        return new FnnFile(fileName, source, result.ResultValue);
+            throw new FnnCompileException(Language.renderWith(sources, result.ErrorValue), result.ErrorValue);
+        return new FnnFile(fileName, source, result.ResultValue, []);
     }
+
+    /// <summary>
+    /// Reads and checks the source a checkpoint was trained from, with the hyperparameters its <c>model.json</c>
+    /// records (so a network trained with <c>--set hidden=8</c> loads without repeating it). A source that has
+    /// changed since the checkpoint was written is named in <see cref="Warnings"/>, or refused.
+    /// </summary>
+    /// <param name="path">the .fnn file</param>
+    /// <param name="checkpointDirectory">a checkpoint folder (or one whose save was cut short, which its previous copy replaces)</param>
+    /// <param name="hyperparameters">values as name and value text; each must agree with the recorded one</param>
+    /// <param name="requireUnchangedSource">throw <see cref="Checkpoints.SourceChangedException"/> for a changed source</param>
+    /// <exception cref="FileNotFoundException">no such file, or the folder is not a checkpoint</exception>
+    /// <exception cref="FnnCompileException">the source has errors</exception>
+    /// <exception cref="ArgumentException">a given hyperparameter contradicts the recorded one, or the model has no such hyperparameter</exception>
+    /// <exception cref="Checkpoints.SourceChangedException">the source changed and <paramref name="requireUnchangedSource"/> is set</exception>
+    /// <exception cref="Checkpoints.CheckpointMismatchException">the source no longer has the model or a hyperparameter the checkpoint records</exception>
+    public static FnnFile LoadForCheckpoint(string path, string checkpointDirectory,
+        IReadOnlyDictionary<string, string>? hyperparameters = null, bool requireUnchangedSource = false) =>
+        Checkpoints.TrainedSource.Load(path, checkpointDirectory, hyperparameters ?? new Dictionary<string, string>(), requireUnchangedSource);
+
+    internal FnnFile WithWarnings(IReadOnlyList<string> warnings) => new(Path, SourceText, program, warnings);
 
     private static Microsoft.FSharp.Collections.FSharpMap<string, Tuple<Value, Lang.Syntax.Range>> Overrides(IReadOnlyDictionary<string, string>? hyperparameters)
     {
@@ -77,8 +106,36 @@ public sealed class FnnFile
         return map;
     }
 
+    /// <summary>
+    /// The model called <paramref name="name"/> (one of the file's or an imported one), or the only model when null.
+    /// Its <see cref="ModelInfo.Parameters"/> are listed on first use, by building the model once on the CPU.
+    /// </summary>
+    /// <exception cref="ArgumentException">no model has that name, or the name is null and the file has several</exception>
+    public ModelInfo Model(string? name = null)
+    {
+        var model = CheckedModel(name);
+        return ModelInfo.From(model, new LazyList<ParameterInfo>(() => ParametersOf(model.Name)));
+    }
+
+    /// <summary>The parameters of a model, from a throwaway build (torch's generator left as it was).</summary>
+    private IReadOnlyList<ParameterInfo> ParametersOf(string model)
+    {
+        using var random = torch.get_rng_state();
+        try
+        {
+            using var network = Compile(model);
+            return network.Model.Parameters;
+        }
+        finally
+        {
+            torch.set_rng_state(random);
+        }
+    }
+
+    internal bool HasModel(string name) => program.Models.Concat(program.Imported).Any(m => m.Name == name);
+
     /// <summary>The checked model called <paramref name="name"/>, or the only model when null.</summary>
-    public Model Model(string? name = null)
+    internal Model CheckedModel(string? name = null)
     {
         var models = program.Models.ToList();
         if (name is null)
@@ -91,19 +148,21 @@ public sealed class FnnFile
     }
 
     /// <summary>The settings and data of the model's <c>train</c> block.</summary>
+    /// <exception cref="ArgumentException">no such model, or it has no train block</exception>
     public TrainingPlan TrainingPlan(string? model = null)
     {
-        var name = Model(model).Name;
+        var name = CheckedModel(model).Name;
         var plan = program.Trains.FirstOrDefault(t => t.Model == name)
                    ?? throw new ArgumentException($"{Path} has no train block for {name}: add 'train {name} with ...'", nameof(model));
         return Training.TrainingPlan.FromChecked(plan);
     }
 
     /// <summary>Builds the model (fresh weights from <see cref="NetworkOptions.Seed"/>) on the chosen device.</summary>
+    /// <exception cref="ArgumentException">no such model, or the name is null and the file has several</exception>
     public Network Compile(string? model = null, NetworkOptions? options = null)
     {
         options ??= new NetworkOptions();
-        var checkedModel = Model(model);
+        var checkedModel = CheckedModel(model);
         var placement = new Placement(options.Device.ToTorch(),
             options.Precision == Precision.Float64 ? torch.ScalarType.Float64 : torch.ScalarType.Float32);
         if (options.Seed is { } seed) torch.manual_seed(seed);

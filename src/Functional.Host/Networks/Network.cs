@@ -40,8 +40,12 @@ public sealed class Network : IDisposable
     }
 
     /// <summary>The TorchSharp module, for scripts and advanced use (its state_dict keys are the parameter paths).</summary>
-    /// <remarks>Using it bypasses the network's locking: do not change it while other threads use the network.</remarks>
-    public CompiledModel Module => Alive(module);
+    /// <remarks>Using it bypasses the network's locking: do not change it while other threads use the network.
+    /// It is a <c>Functional.Lang.Compilation.CompiledModel</c>, for F# tools that walk it by layer.</remarks>
+    public torch.nn.Module<torch.Tensor, torch.Tensor> Module => Alive(module);
+
+    /// <summary>The compiled model itself, for the host's own training and the benchmark.</summary>
+    internal CompiledModel Compiled => Alive(module);
 
     /// <summary>The checked source the network was compiled from.</summary>
     public FnnFile Source => Alive(source);
@@ -52,24 +56,53 @@ public sealed class Network : IDisposable
     /// <summary>The model's name, as declared in the source.</summary>
     public string Name => Alive(module).Model.Name;
 
-    /// <summary>The checked model the network was compiled from.</summary>
-    public Model Model => Alive(module).Model;
+    /// <summary>The model the network was compiled from: its shapes, hyperparameters and parameters.</summary>
+    public ModelInfo Model => Reading(() => ModelInfo.From(module.Model, ListParameters()));
 
-    /// <summary>Parameter paths and shapes, in registration order.</summary>
-    public IReadOnlyList<(string Path, long[] Shape)> Parameters =>
-        Reading(() => module.named_parameters().Select(p => (p.name, p.parameter.shape)).ToList());
+    /// <summary>The parameters' paths, shapes and whether they train, in registration order.</summary>
+    public IReadOnlyList<ParameterInfo> Parameters => Reading(ListParameters);
+
+    /// <summary>What loading noticed that is not an error (see <see cref="FnnFile.Warnings"/>): for a network
+    /// loaded by <see cref="Load"/>, that its source has changed since the checkpoint was written.</summary>
+    public IReadOnlyList<string> Warnings => Alive(source).Warnings;
+
+    private List<ParameterInfo> ListParameters() =>
+        module.named_parameters().Select(p => new ParameterInfo(p.name, p.parameter.shape, p.parameter.requires_grad)).ToList();
 
     /// <summary>The number of values in all parameters (trainable and frozen).</summary>
     public long ParameterCount => Reading(() => module.parameters().Sum(p => p.numel()));
 
-    /// <summary>Compiles the model a checkpoint was saved from and loads its weights.</summary>
-    public static Network Load(string fnnPath, string checkpointDirectory, NetworkOptions? options = null)
+    /// <summary>
+    /// Compiles the model a checkpoint was saved from, as it was trained (with the hyperparameters its
+    /// <c>model.json</c> records, see <see cref="FnnFile.LoadForCheckpoint"/>), and loads its weights.
+    /// </summary>
+    /// <param name="fnnPath">the .fnn file the checkpoint was trained from</param>
+    /// <param name="checkpointDirectory">a folder written by <see cref="Save"/>, <see cref="Fit"/> or <c>fnn train --out</c></param>
+    /// <param name="options">device, precision, hyperparameters to check, and whether a changed source is refused</param>
+    /// <param name="cancellation">stops the loading between its steps</param>
+    /// <exception cref="FileNotFoundException">no such file, or the folder is not a checkpoint</exception>
+    /// <exception cref="FnnCompileException">the source has errors</exception>
+    /// <exception cref="ArgumentException">a given hyperparameter contradicts the recorded one</exception>
+    /// <exception cref="SourceChangedException">the source changed and <see cref="NetworkLoadOptions.RequireUnchangedSource"/> is set</exception>
+    /// <exception cref="CheckpointMismatchException">the weights do not fit the model</exception>
+    /// <exception cref="CheckpointFormatException">a file of the checkpoint is malformed</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was cancelled</exception>
+    public static Network Load(string fnnPath, string checkpointDirectory, NetworkLoadOptions? options = null,
+        CancellationToken cancellation = default)
     {
-        var metadata = Checkpoint.ReadMetadata(checkpointDirectory);
-        var network = FnnFile.Load(fnnPath).Compile(metadata.Model, options);
+        options ??= new NetworkLoadOptions();
+        var file = FnnFile.LoadForCheckpoint(fnnPath, checkpointDirectory, options.Hyperparameters, options.RequireUnchangedSource);
+        var directory = CheckpointFolder.Whole(checkpointDirectory);
+        var metadata = Checkpoint.ReadMetadata(directory);
+        cancellation.ThrowIfCancellationRequested();
+        var network = file.Compile(metadata.Model, new NetworkOptions
+        {
+            Device = options.Device,
+            Precision = options.Precision ?? Checkpoint.PrecisionOf(metadata, Path.Combine(directory, Checkpoint.MetadataFile)),
+        });
         try
         {
-            network.LoadWeights(checkpointDirectory);
+            network.LoadWeights(directory, cancellation);
             return network;
         }
         catch
@@ -182,7 +215,13 @@ public sealed class Network : IDisposable
         Reading(() => Checkpoint.Save(module, source, options, directory, training));
 
     /// <summary>Loads weights saved from the same model; a different network is a clear error.</summary>
-    public void LoadWeights(string directory) => Writing(() => Checkpoint.LoadInto(module, directory));
+    /// <param name="directory">a checkpoint folder</param>
+    /// <param name="cancellation">stops the loading between tensors, before any weight is changed</param>
+    /// <exception cref="CheckpointMismatchException">the weights belong to another model or do not fit this one</exception>
+    /// <exception cref="CheckpointFormatException">a file of the checkpoint is malformed</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was cancelled</exception>
+    public void LoadWeights(string directory, CancellationToken cancellation = default) =>
+        Writing(() => Checkpoint.LoadInto(module, directory, cancellation));
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 

@@ -8,14 +8,19 @@ public sealed record NetworkOptions
     /// <summary>Seed for the initial weights (and, in training, the shuffling); null leaves torch's generator as it is.</summary>
     public long? Seed { get; init; }
 
+    /// <summary>Where the weights live and the computation runs; the CPU by default.</summary>
     public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
 
     /// <summary>float32 by default; float64 for numerical checks.</summary>
     public Precision Precision { get; init; } = Precision.Float32;
 }
 
+/// <summary>The element type of a network's weights and computations.</summary>
 public enum Precision
 {
+    /// <summary>32-bit floating point, torch's default.</summary>
     Float32,
+
+    /// <summary>64-bit floating point, for numerical checks.</summary>
     Float64,
 }

@@ -1,0 +1,26 @@
+using Functional.Devices;
+
+namespace Functional.Networks;
+
+/// <summary>How <see cref="Network.Load"/> rebuilds a trained network from its source and its checkpoint folder.</summary>
+public sealed record NetworkLoadOptions
+{
+    /// <summary>Where the weights go; the CPU by default.</summary>
+    public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
+
+    /// <summary>The element type of the weights; null: the one the checkpoint records.</summary>
+    public Precision? Precision { get; init; }
+
+    /// <summary>
+    /// Hyperparameters as name and value text (<c>"hidden" = "8"</c>, as <c>--set</c> gives them). Loading uses the
+    /// values the checkpoint records without them; one given here must agree with the recorded value.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Hyperparameters { get; init; }
+
+    /// <summary>
+    /// Refuse a source that has changed since the checkpoint was written (its SHA-256 differs from the one
+    /// <c>model.json</c> records) with a <see cref="Checkpoints.SourceChangedException"/>, instead of loading it
+    /// with a warning in <see cref="Network.Warnings"/>.
+    /// </summary>
+    public bool RequireUnchangedSource { get; init; }
+}

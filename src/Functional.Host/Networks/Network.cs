@@ -131,7 +131,7 @@ public sealed class Network : IDisposable
     public double Evaluate(TrainingPlan plan)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        using var data = ExampleTensors.Dataset(Model, plan.Inputs, plan.Targets);
+        using var data = ExampleTensors.Dataset(Compiled.Model, plan.Inputs, plan.Targets);
         return Evaluate(data, plan.Loss, batchSize: data.Count).Loss;
     }
 
@@ -146,7 +146,7 @@ public sealed class Network : IDisposable
         ArgumentNullException.ThrowIfNull(plan);
         if (plan.Inputs.Count == 0)
             throw new ArgumentException($"the plan for {Name} has no examples: give it data, or train on a data set (Train(plan, train, validation))", nameof(plan));
-        using var data = ExampleTensors.Dataset(Model, plan.Inputs, plan.Targets);
+        using var data = ExampleTensors.Dataset(Compiled.Model, plan.Inputs, plan.Targets);
         return Train(plan, data, null, options, progress, cancellation);
     }
 

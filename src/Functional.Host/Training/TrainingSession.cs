@@ -88,7 +88,7 @@ public sealed class TrainingSession
     }
 
     internal Network Network { get; }
-    internal CompiledModel Module => Network.Module;
+    internal CompiledModel Module => Network.Compiled;
     internal TrainingOptimizer Optimizer { get; }
     internal LearningRateSchedule Schedule { get; }
 
@@ -123,7 +123,7 @@ public sealed class TrainingSession
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
         var settings = options.WithPlan(plan);
-        var module = network.Module;
+        var module = network.Compiled;
         if (train.Count == 0) throw new ArgumentException("the training data has no examples", nameof(train));
         var seed = settings.Seed;
         if (validation is null && settings.ValidationSplit > 0)

@@ -293,8 +293,6 @@ public class NetworkTests
         public int GetHashCode(ParameterInfo p) => p.Path.GetHashCode();
     }
 
-    /// <summary>Members that still take an F# type: the evaluation's loss (typed C# losses replace it).</summary>
-    private static readonly string[] StillFSharp = ["Network.Evaluate"];
 
     [Fact]
     public void The_public_api_of_networks_and_checkpoints_has_no_fsharp_types()
@@ -324,7 +322,7 @@ public class NetworkTests
             if (member is System.Reflection.MethodBase { IsSpecialName: true }) continue; // accessors: their properties count
             if (signature.Any(IsFSharp)) found.Add($"{type.Name}.{member.Name}");
         }
-        Assert.Equal(StillFSharp, found.Distinct().Order());
+        Assert.Empty(found.Distinct().Order());
     }
 
     [Theory]

@@ -156,10 +156,12 @@ let run (args: ParseResults<TrainArgs>) =
     // A resumed run continues the checkpoint's network: its recorded hyperparameters, and its source unchanged.
     let file =
         match args.TryGetResult TrainArgs.Resume with
-        | Some dir ->
+        // (A folder that is not there at all is the training session's to report, as "no such folder to resume from".)
+        | Some dir when Directory.Exists dir || Directory.Exists(dir + ".previous") ->
             let file = FnnFile.LoadForCheckpoint(path, dir, sets, args.Contains TrainArgs.Strict)
             warnings file.Warnings
             file
+        | Some _ -> FnnFile.Load(path, sets)
         | None when args.Contains TrainArgs.Strict -> raise (ArgumentException "--strict refuses a changed source when resuming: give it with --resume DIR")
         | None -> FnnFile.Load(path, sets)
     let models = Functional.Cli.Output.models file (args.TryGetResult TrainArgs.Model) file.TrainedModelNames

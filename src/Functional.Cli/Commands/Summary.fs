@@ -20,7 +20,7 @@ let overrides (assignments: string list) =
 let private thousands (n: int64) = n.ToString("N0", Globalization.CultureInfo.InvariantCulture)
 
 let private show (network: Network) =
-    let s = Functional.Lang.Summary.summarize network.Module
+    let s = Functional.Lang.Summary.summarize network.Model
     let table = Table().Border(TableBorder.Simple)
     table.Title <- TableTitle(Markup.Escape(sprintf "%s : %s -> %s" s.Model s.Input s.Output))
     table.AddColumn("path") |> ignore

@@ -109,7 +109,7 @@ public class RuntimeTests
 
         // Training: 15 Adam steps in float32, a move to float64, 15 more; against a twin that never moves.
         using var twin = Compile(3);
-        var spec = new OptimizerSpec(OptimizerSpec.Adam) { LearningRate = 0.05 };
+        var spec = Optimizer.Adam(lr: 0.05);
         using var optimizer = spec.Create(network.Module.parameters());
         using var twinOptimizer = spec.Create(twin.Module.parameters());
         var first = Steps(network, optimizer, features, labels, 15);
@@ -143,7 +143,7 @@ public class RuntimeTests
         network.Fit(data, null, new FitOptions
         {
             Epochs = 4, BatchSize = 8, Seed = seed, Loss = Loss.CrossEntropy,
-            Optimizer = new OptimizerSpec(OptimizerSpec.Adam) { LearningRate = 0.02 },
+            Optimizer = Optimizer.Adam(lr: 0.02),
         });
         return Weights(network);
     }

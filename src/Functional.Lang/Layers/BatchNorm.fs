@@ -29,7 +29,7 @@ let definition: Definition<Settings> =
             let mean, variance, count = b.Slot "running_mean", b.Slot "running_var", b.Slot "num_batches_tracked"
             fun context x ->
                 // Training uses the batch's statistics and moves the running ones towards them.
-                if context.Training then count.Tensor.add_(Compilation.Scalars.one ()) |> ignore
+                if context.Training then count.Tensor.add_(Compilation.Scalars.one (), Compilation.Scalars.one ()) |> ignore
                 torch.nn.functional.batch_norm (x, mean.Tensor, variance.Tensor, weight.Tensor, bias.Tensor, context.Training, 0.1, 1e-5)
       Traits = fun _ -> { Traits.none with BatchStatistics = true } }
 

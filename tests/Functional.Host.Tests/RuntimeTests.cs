@@ -1,7 +1,7 @@
 using Functional.Data;
 using Functional.Devices;
-using Functional.Lang.Checking;
 using Functional.Lang.Compilation;
+using CheckedLoss = Functional.Lang.Checking.Loss;
 using Functional.Networks;
 using Functional.Training;
 using Functional.Training.Optimization;
@@ -71,7 +71,7 @@ public class RuntimeTests
     {
         var losses = new List<double>();
         var placement = network.Module.Placement;
-        using var loss = Losses.compile(placement, Loss.CrossEntropy);
+        using var loss = Losses.compile(placement, CheckedLoss.CrossEntropy);
         network.Module.eval(); // no dropout: the two runs compared must compute the same function
         for (var step = 0; step < count; step++)
         {
@@ -130,7 +130,7 @@ public class RuntimeTests
 
         // A moved network also trains through Fit, and its checkpoint says float64.
         using var data = new InMemoryDataset(features, labels, 3);
-        var fit = network.Fit(data, null, new FitOptions { Epochs = 5, BatchSize = 20, Seed = 1, Loss = Loss.CrossEntropy, Optimizer = spec });
+        var fit = network.Fit(data, null, new TrainingOptions { Epochs = 5, BatchSize = 20, Seed = 1, Loss = Loss.CrossEntropy, Optimizer = spec });
         Assert.True(fit.FinalLoss < moved[^1] + 0.05, $"Fit after the move ended at {fit.FinalLoss}");
         Assert.NotEqual(weights64["0.weight"], Weights(network)["0.weight"]);
     }
@@ -140,7 +140,7 @@ public class RuntimeTests
     {
         using var network = Compile(seed);
         using var data = new InMemoryDataset(features, labels, 3);
-        network.Fit(data, null, new FitOptions
+        network.Fit(data, null, new TrainingOptions
         {
             Epochs = 4, BatchSize = 8, Seed = seed, Loss = Loss.CrossEntropy,
             Optimizer = Optimizer.Adam(lr: 0.02),

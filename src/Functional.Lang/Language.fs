@@ -147,4 +147,10 @@ let checkOptimizer (origin: string) (text: string) : Checked<OptimizerSettings> 
 /// A schedule written on a command line (`cosine(epochs=20)`), parsed and checked as a train block's is.
 let checkSchedule (origin: string) (text: string) : Checked<ScheduleSettings> = TrainPlans.scheduleFromText origin text
 
-let compile (placement: Placement) (model: Model) : CompiledModel = Compiler.compile placement model
+/// Builds a model with fresh weights drawn from a generator of its own started from `seed` (the weights
+/// torch's modules gave after the global generator was seeded with it).
+let compileSeeded (placement: Placement) (seed: int64) (model: Model) : CompiledModel =
+    Compiler.compileSeeded placement (Some seed) model
+
+/// Builds a model with fresh weights from a random seed.
+let compile (placement: Placement) (model: Model) : CompiledModel = Compiler.compileSeeded placement None model

@@ -140,6 +140,7 @@ public class NetworkTests
             ["FitAsync"] = n => n.FitAsync(data, null, fit).GetAwaiter().GetResult(),
             ["Save"] = n => { n.Save(directory); return null; },
             ["LoadWeights"] = n => { n.LoadWeights(directory); return null; },
+            ["To"] = n => { n.To(Functional.Devices.ComputeDevice.Cpu, Precision.Float64); return null; },
         };
     }
 

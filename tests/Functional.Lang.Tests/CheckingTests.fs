@@ -22,8 +22,8 @@ let tests =
                 let outputs = steps |> List.map (fun s -> string s.Output)
                 Expect.equal outputs [ "[4]"; "[4]"; "[1]"; "[1]" ] "outputs per step"
                 Expect.equal (steps |> List.map (fun s -> s.Path)) [ "0"; "1"; "2"; "3" ] "paths"
-                Expect.equal steps[0].Op (Dense(2, 4)) "first dense sees 2 inputs"
-                Expect.equal steps[2].Op (Dense(4, 1)) "second dense sees 4 inputs"
+                Expect.equal steps[0].Op (primitive Layers.Dense.definition { Inputs = 2; Outputs = 4 }) "first dense sees 2 inputs"
+                Expect.equal steps[2].Op (primitive Layers.Dense.definition { Inputs = 4; Outputs = 1 }) "second dense sees 4 inputs"
             | other -> failtestf "expected a chain, got %A" other
         }
 

@@ -13,8 +13,7 @@ let private float32 = { Device = torch.CPU; DType = torch.ScalarType.Float32 }
 
 let private compileModel placement seed (source: string) name =
     let m = checkedProgram source |> model name
-    torch.manual_seed seed |> ignore
-    Language.compile placement m
+    Language.compileSeeded placement seed m
 
 let private byHand =
     """model XorByHand : [2] -> [1] =

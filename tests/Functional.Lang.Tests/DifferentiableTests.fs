@@ -59,7 +59,7 @@ let private numericGradient (f: Tensor -> float) (x: Tensor) =
 let private compiledModel () : CompiledModel =
     let source = "model M : [3] -> [2] =\n    dense 4 >> tanh >> dense 2\n"
     let m = checkedProgram source |> model "M"
-    let net = Language.compile { Device = torch.CPU; DType = f64 } m
+    let net = Language.compileSeeded { Device = torch.CPU; DType = f64 } 3L m
     use _ = torch.no_grad ()
     let mutable seed = 100L
     for struct (_, p) in net.named_parameters () do

@@ -14,8 +14,7 @@ let float64 = { Device = torch.CPU; DType = torch.ScalarType.Float64 }
 let compileBody (signature: string) (body: string) : CompiledModel =
     let source = sprintf "model M : %s =\n    %s\n" signature body
     let m = checkedProgram source |> model "M"
-    torch.manual_seed 17L |> ignore
-    Language.compile float64 m
+    Language.compileSeeded float64 17L m
 
 /// Random float64 input of shape [batch; ...dims], from a fixed seed.
 let randomInput (dims: int64 list) =

@@ -10,8 +10,7 @@ open Functional.Lang.Tests.LayerTesting
 
 let private compileModel name (source: string) =
     let m = checkedProgram source |> model name
-    torch.manual_seed 5L |> ignore
-    Language.compile float64 m
+    Language.compileSeeded float64 5L m
 
 let private keys (net: Compilation.CompiledModel) = net.state_dict().Keys |> Seq.sort |> List.ofSeq
 
@@ -129,9 +128,8 @@ let tests =
 
         test "a top-level let-bound layer gives each model its own weights" {
             let p = checkedProgram "let enc = dense 4\nmodel A : [4] -> [4] =\n    enc\nmodel B : [4] -> [4] =\n    enc >> enc\n"
-            torch.manual_seed 1L |> ignore
-            use a = Language.compile float64 (model "A" p)
-            use b = Language.compile float64 (model "B" p)
+            use a = Language.compileSeeded float64 1L (model "A" p)
+            use b = Language.compileSeeded float64 1L (model "B" p)
             Expect.equal (keys a) [ "enc.bias"; "enc.weight" ] "A"
             Expect.equal (keys b) [ "enc.bias"; "enc.weight" ] "B"
         }

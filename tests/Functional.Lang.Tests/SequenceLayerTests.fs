@@ -304,9 +304,8 @@ let private shapeTests =
             let m = checkedProgram tagger |> model "Tagger"
             Expect.equal (string m.Output) "[seq; 5]" "output"
             Expect.equal (stepsOf m |> List.map (fun s -> string s.Output)) [ "[seq; 64]"; "[seq; 5]" ] "steps"
-            Expect.equal (stepsOf m).Head.Op (RecurrentLayer { Cell = Lstm; Inputs = 16; Hidden = 64; Layers = 1; Bidirectional = false }) "lstm"
-            torch.manual_seed 1L |> ignore
-            use net = Functional.Lang.Language.compile float64 m
+            Expect.equal (stepsOf m).Head.Op (primitive Functional.Lang.Layers.Recurrent.definition { Cell = Functional.Lang.Layers.Recurrent.Lstm; Inputs = 16; Hidden = 64; Layers = 1; Bidirectional = false }) "lstm"
+            use net = Functional.Lang.Language.compileSeeded float64 1L m
             use x = randomInput [ 2L; 7L; 16L ]
             Expect.equal (net.forward x).shape [| 2L; 7L; 5L |] "any sequence length"
         }
@@ -320,9 +319,8 @@ let private shapeTests =
                 [ "[6; 8]"; "[6; 8]"; "[6; 8]"; "[6; 8]"; "[6; 8]"; "[6; 11]" ]
                 "steps"
             let attention = (stepsOf m)[3]
-            Expect.equal attention.Op (SelfAttention { Dim = 8; Heads = 2; Causal = true }) "attention"
-            torch.manual_seed 1L |> ignore
-            use net = Functional.Lang.Language.compile float64 m
+            Expect.equal attention.Op (primitive Functional.Lang.Layers.Attention.definition { Dim = 8; Heads = 2; Causal = true }) "attention"
+            use net = Functional.Lang.Language.compileSeeded float64 1L m
             let modules: torch.nn.Module list =
                 [ torch.nn.Embedding(11L, 8L)
                   torch.nn.Embedding(6L, 8L) // learned positions: one row per position
@@ -346,7 +344,7 @@ let private shapeTests =
 
         test "embed keeps the positions and adds the dimension" {
             let m = checkedProgram "model M : [seq] int -> [seq; 4] =\n    embed 10 4 >> sinusoidal 512 >> rmsNorm\n" |> model "M"
-            Expect.equal (stepsOf m |> List.map (fun s -> s.Op)) [ Embed(10, 4); Sinusoidal(512, 4); RmsNorm 4 ] "ops"
+            Expect.equal (stepsOf m |> List.map (fun s -> s.Op)) [ primitive Functional.Lang.Layers.Embed.definition { Vocabulary = 10; Dim = 4 }; primitive Functional.Lang.Layers.Sinusoidal.definition { Length = 512; Dim = 4 }; primitive Functional.Lang.Layers.RmsNorm.definition { Features = 4 } ] "ops"
         }
     ]
 

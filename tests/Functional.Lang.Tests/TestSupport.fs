@@ -21,6 +21,10 @@ let errors (text: string) : Diagnostic list =
 /// `line:col` of a diagnostic, as the CLI prints it.
 let place (d: Diagnostic) = sprintf "%d:%d" d.Range.Start.Line d.Range.Start.Column
 
+/// The op of a builtin layer with these settings, as the checker makes it.
+let primitive (definition: Functional.Lang.Layers.Definition<'S>) (settings: 'S) =
+    Op.Primitive(Functional.Lang.Layers.Primitive.make definition settings)
+
 let model name (p: CheckedProgram) = p.Models |> List.find (fun m -> m.Name = name)
 
 /// A test of one bad program: where its first error must be (`line:col`), and a phrase its message holds.

@@ -134,7 +134,7 @@ let tests =
                 use net = compileBody "[4; 5] -> [4; 5]" "dropout 0.3"
                 net.train () |> ignore
                 use x = randomInput [ 3L; 4L; 5L ]
-                torch.manual_seed 41L |> ignore
+                Randomness.reseed net.Generator 41L
                 use actual = net.forward x
                 torch.manual_seed 41L |> ignore
                 use expected = torch.nn.functional.dropout(x, 0.3, training = true)
@@ -146,7 +146,7 @@ let tests =
                 use net = compileBody "[1000] -> [1000]" "dropout 0.3"
                 net.train () |> ignore
                 use x = torch.ones([| 100L; 1000L |], dtype = f64)
-                torch.manual_seed 43L |> ignore
+                Randomness.reseed net.Generator 43L
                 use y = net.forward x
                 let zeros = (y.eq (torch.zeros_like y)).to_type(f64).mean().item<float> ()
                 Expect.floatClose { absolute = 0.01; relative = 0.0 } zeros 0.3 "fraction of zeros"
@@ -243,7 +243,7 @@ let tests =
             }
 
             test "FashionCnn's names and shapes equal the same network in TorchSharp" {
-                use net = Language.compile float64 (checkedProgram fashionCnn |> model "FashionCnn")
+                use net = Language.compileSeeded float64 1L (checkedProgram fashionCnn |> model "FashionCnn")
                 use reference = fashionReference ()
                 Expect.equal (stateShapes net) (stateShapes reference) "state_dict"
             }
@@ -273,19 +273,19 @@ let tests =
                           "[64; 14; 14]"; "[64; 14; 14]"; "[64; 14; 14]"; "[64; 7; 7]"
                           "[3136]"; "[3136]"; "[128]"; "[128]"; "[10]" ]
                     Expect.equal outputs expected "outputs per step"
-                    Expect.equal steps[0].Op (Conv2d { Inputs = 1; Outputs = 32; Kernel = 3; Stride = 1; Padding = 1; Dilation = 1 }) "first conv"
-                    Expect.equal steps[4].Op (BatchNorm 64) "batchNorm over 64 channels"
-                    Expect.equal steps[6].Op (MaxPool2d { Kernel = 2; Stride = 2; Padding = 0 }) "pooling stride defaults to the kernel"
-                    Expect.equal steps[9].Op (Dense(3136, 128)) "dense after flatten"
+                    Expect.equal steps[0].Op (primitive Layers.Conv2d.definition { Inputs = 1; Outputs = 32; Kernel = 3; Stride = 1; Padding = 1; Dilation = 1 }) "first conv"
+                    Expect.equal steps[4].Op (primitive Layers.BatchNorm.definition { Features = 64 }) "batchNorm over 64 channels"
+                    Expect.equal steps[6].Op (primitive Layers.Pooling.maxPool2d { Kernel = 2; Stride = 2; Padding = 0 }) "pooling stride defaults to the kernel"
+                    Expect.equal steps[9].Op (primitive Layers.Dense.definition { Inputs = 3136; Outputs = 128 }) "dense after flatten"
                 | other -> failtestf "expected a chain, got %A" other
-                use net = Language.compile float64 m
+                use net = Language.compileSeeded float64 1L m
                 use reference = fashionReference ()
                 Expect.equal (parameterCount net) (parameterCount reference) "parameter count"
                 Expect.equal (parameterCount net) 421770L "320 + 18496 + 128 + 401536 + 1290"
             }
 
             test "FashionCnn's forward equals the same network in TorchSharp" {
-                use net = Language.compile float64 (checkedProgram fashionCnn |> model "FashionCnn")
+                use net = Language.compileSeeded float64 1L (checkedProgram fashionCnn |> model "FashionCnn")
                 scramble net
                 use reference = fashionReference ()
                 loadInto reference net
@@ -305,7 +305,7 @@ let tests =
             test "reshape infers its -1 and flatten of a vector is the vector" {
                 let m = checkedProgram (program "[2; 3; 4] -> [24]" "reshape [-1; 4] >> flatten >> flatten") |> model "M"
                 match m.Body.Op with
-                | Chain(first :: _) -> Expect.equal first.Op (Reshape [ 6; 4 ]) "the inferred size is stored"
+                | Chain(first :: _) -> Expect.equal first.Op (primitive Layers.Reshape.definition { Dims = [ 6; 4 ] }) "the inferred size is stored"
                 | other -> failtestf "expected a chain, got %A" other
             }
 

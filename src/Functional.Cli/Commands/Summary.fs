@@ -19,9 +19,8 @@ let overrides (assignments: string list) =
 
 let private thousands (n: int64) = n.ToString("N0", Globalization.CultureInfo.InvariantCulture)
 
-let private show (network: Network) =
-    // The module a network runs is the compiled model, which the language's summary walks layer by layer.
-    let s = Functional.Lang.Summary.summarize (network.Module :?> Functional.Lang.Compilation.CompiledModel)
+let private show (model: Functional.Lang.Checking.Model) =
+    let s = Functional.Lang.Summary.summarize model
     let table = Table().Border(TableBorder.Simple)
     table.Title <- TableTitle(Markup.Escape(sprintf "%s : %s -> %s" s.Model s.Input s.Output))
     table.AddColumn("path") |> ignore
@@ -45,6 +44,6 @@ let run (args: ParseResults<SummaryArgs>) =
         models
         |> List.iteri (fun i name ->
             if i > 0 then printfn ""
-            use network = file.Compile(name, NetworkOptions(Seed = Nullable 0L))
-            show network)
+            // Read from the checked model: nothing is compiled, no tensor made.
+            show (file.CheckedModel name))
         Exit.ok

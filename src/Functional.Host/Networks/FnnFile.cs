@@ -165,8 +165,10 @@ public sealed class FnnFile
         var checkedModel = CheckedModel(model);
         var placement = new Placement(options.Device.ToTorch(),
             options.Precision == Precision.Float64 ? torch.ScalarType.Float64 : torch.ScalarType.Float32);
-        if (options.Seed is { } seed) torch.manual_seed(seed);
-        var compiled = Language.compile(placement, checkedModel);
+        // The network's own generator, seeded: torch's global one is never touched.
+        var compiled = options.Seed is { } seed
+            ? Language.compileSeeded(placement, seed, checkedModel)
+            : Language.compile(placement, checkedModel);
         return new Network(compiled, this, options);
     }
 }

@@ -28,7 +28,7 @@ public sealed class Network : IDisposable
     private readonly ReaderWriterLockSlim gate = new(LockRecursionPolicy.SupportsRecursion);
     private readonly CompiledModel module;
     private readonly FnnFile source;
-    private readonly NetworkOptions options;
+    private NetworkOptions options;
     private volatile bool disposed;
 
     internal Network(CompiledModel module, FnnFile source, NetworkOptions options)
@@ -50,7 +50,7 @@ public sealed class Network : IDisposable
     /// <summary>The checked source the network was compiled from.</summary>
     public FnnFile Source => Alive(source);
 
-    /// <summary>How the network was built: device, precision and seed.</summary>
+    /// <summary>How the network was built: device, precision and seed (device and precision as moved by <see cref="To"/>).</summary>
     public NetworkOptions Options => Alive(options);
 
     /// <summary>The model's name, as declared in the source.</summary>
@@ -71,6 +71,22 @@ public sealed class Network : IDisposable
 
     /// <summary>The number of values in all parameters (trainable and frozen).</summary>
     public long ParameterCount => Reading(() => module.parameters().Sum(p => p.numel()));
+
+    /// <summary>
+    /// Moves the weights (parameters and buffers, as a whole) to <paramref name="device"/> and
+    /// <paramref name="precision"/>: the network computes as before, in the new precision, and trains on.
+    /// The parameters are new objects afterwards: an optimizer built over the old ones must follow them
+    /// (<see cref="TrainingOptimizer.Follow"/>); a run resumed from a checkpoint converts its optimizer state.
+    /// </summary>
+    public void To(Devices.ComputeDevice device, Precision precision)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Writing(() =>
+        {
+            module.To(device.ToTorch(), precision == Precision.Float64 ? torch.ScalarType.Float64 : torch.ScalarType.Float32);
+            options = options with { Device = device, Precision = precision };
+        });
+    }
 
     /// <summary>
     /// Compiles the model a checkpoint was saved from, as it was trained (with the hyperparameters its

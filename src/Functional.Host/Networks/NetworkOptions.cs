@@ -5,7 +5,10 @@ namespace Functional.Networks;
 /// <summary>How a network is built: its device, its element type and the seed of its first weights.</summary>
 public sealed record NetworkOptions
 {
-    /// <summary>Seed for the initial weights (and, in training, the shuffling); null leaves torch's generator as it is.</summary>
+    /// <summary>
+    /// Seed of the network's own random generator, which draws its initial weights (and, in training, the
+    /// shuffling); null draws a random seed. torch's global generator is never used.
+    /// </summary>
     public long? Seed { get; init; }
 
     /// <summary>Where the weights live and the computation runs; the CPU by default.</summary>

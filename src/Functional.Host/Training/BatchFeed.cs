@@ -78,5 +78,7 @@ internal sealed class BatchFeed
 
     /// <summary>The vocabulary of the model's first embedding (parents first: the one its input meets), if it has one.</summary>
     private static long? Vocabulary(CompiledModel module) =>
-        NodeModule.walk(module.Model.Body).Select(n => n.Op).OfType<Op.Embed>().Select(e => (long?)e.vocabulary).FirstOrDefault();
+        NodeModule.walk(module.Model.Body).Select(n => n.Op).OfType<Op.Primitive>()
+            .Select(p => Functional.Lang.Layers.PrimitiveModule.settingsOf(Functional.Lang.Layers.Embed.definition, p.Item))
+            .Where(s => s is not null).Select(s => (long?)s!.Value.Vocabulary).FirstOrDefault();
 }

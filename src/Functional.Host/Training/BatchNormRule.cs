@@ -14,7 +14,7 @@ internal static class BatchNormRule
 {
     public static void Check(CompiledModel module, int count, int batchSize)
     {
-        var single = NodeModule.walk(module.Model.Body).FirstOrDefault(n => n.Op.IsBatchNorm && PositionsPerExample(n.Input) == 1);
+        var single = NodeModule.walk(module.Model.Body).FirstOrDefault(n => n.Op is Op.Primitive { Item.Traits.BatchStatistics: true } && PositionsPerExample(n.Input) == 1);
         if (single is null) return;
         var why = $"{module.Model.Name}'s batchNorm at {Where(single)} normalises {single.Input} inputs, whose channels have one value per example, so it needs at least two examples in each training batch";
         if (batchSize == 1 || count == 1)

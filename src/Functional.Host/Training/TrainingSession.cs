@@ -139,7 +139,7 @@ public sealed class TrainingSession
         var shuffleSeed = resumed.State is { } saved ? saved.ShuffleSeed
             : settings.Shuffle ? seed ?? FoldedSeed(network.Options.Seed) ?? Random.Shared.Next() : (int?)null;
         var order = new BatchOrder(train.Count, batchSize, shuffleSeed);
-        if (seed is { } s) SessionRandom.Seed(s);
+        if (seed is { } s) SessionRandom.Seed(module.Generator, s);
 
         using var loss = settings.Loss!.Compile(module.Placement);
         using var optimizer = settings.Optimizer!.Create(module.parameters().Where(p => p.requires_grad).ToList());
@@ -168,7 +168,7 @@ public sealed class TrainingSession
                 throw new CheckpointFormatException(Path.Combine(resumed.Directory, TrainingState.OptimizerFile), e.Message, e);
             }
             schedule.SetState(state.Schedule);
-            SessionRandom.Restore(state.RandomState);
+            SessionRandom.Restore(module.Generator, state.RandomState);
             session.reports.AddRange(state.History.Select(r => r.ToReport()));
             session.Step = state.Steps;
             session.Epoch = state.Epoch;
@@ -270,7 +270,7 @@ public sealed class TrainingSession
         Steps = Step,
         ShuffleSeed = ShuffleSeed,
         Schedule = Schedule.GetState(),
-        RandomState = SessionRandom.Save(),
+        RandomState = SessionRandom.Save(Module.Generator),
         History = reports.Select(TrainingState.EpochRecord.From).ToList(),
         EarlyStopping = MonitorState?.Invoke(),
     };

@@ -1,34 +1,10 @@
-/// The names every program can use: layers, activations, math, initialisers, losses, optimizers (TrainSettingBuiltins).
+/// The names every program can use: layers (Layers/Registry.fs), combinators, math, initialisers,
+/// losses, optimizers and schedules (TrainSettingBuiltins).
 module Functional.Lang.Checking.Builtins
 
 open Functional.Lang
 open Functional.Lang.Syntax
 open Functional.Lang.Checking.LayerBuilders
-
-let private dense range units =
-    let name = sprintf "dense %d" units
-    layer name range (fun input ->
-        numeric name input
-        |> Result.bind (fun () -> lastKnown name input)
-        |> Result.map (fun n -> Dense(n, units), Shape.withLast (Known units) input))
-
-let private activation name act range =
-    layer name range (fun input -> numeric name input |> Result.map (fun () -> Activate act, input))
-
-/// An activation with one numeric option (`leakyRelu (slope = 0.1)`): a layer when used bare.
-let private parameterisedActivation name optionName (defaultValue: float) (make: float -> Activation) range =
-    func name [] [ optionName, VFloat defaultValue ] (fun call ->
-        let v, at = optionOr optionName (VFloat defaultValue) call
-        Value.asFloat at (sprintf "%s's %s" name optionName) v
-        |> Result.map (fun x -> activation name (make x) call.Range))
-
-let private denseFunction range =
-    func "dense" [ "units" ] [] (fun call ->
-        let (units, at) = call.Args[0]
-        Value.asInt at "dense's number of units" units
-        |> Result.bind (fun n ->
-            if n > 0 then Ok(dense call.Range n)
-            else Checked.fail at (sprintf "dense needs a positive number of units, but it is %d" n)))
 
 let private mathFunction name op =
     func name [ "x" ] [] (fun call ->
@@ -91,28 +67,11 @@ let private transpose =
 
 /// Each builtin is made at its use site, so that layers remember where they were written.
 let table: Map<string, Range -> Value> =
-    let activations =
-        [ "sigmoid", Sigmoid
-          "tanh", Tanh
-          "relu", Relu
-          "gelu", Gelu
-          "silu", Silu
-          "softmax", Softmax
-          "logSoftmax", LogSoftmax
-          "identity", Identity ]
-        |> List.map (fun (name, act) -> name, (fun range -> activation name act range))
-        |> List.append
-            [ "leakyRelu", parameterisedActivation "leakyRelu" "slope" 0.01 LeakyRelu
-              "elu", parameterisedActivation "elu" "alpha" 1.0 Elu ]
     let constant value = fun (_: Range) -> value
     Map(
         Combinators.table
-        @ VisionBuiltins.table
-        @ SequenceBuiltins.table
-        @ activations
-        @ [ "dense", denseFunction
-            "linear", denseFunction
-            "exp", constant (mathFunction "exp" Exp)
+        @ Functional.Lang.Layers.Registry.builtins
+        @ [ "exp", constant (mathFunction "exp" Exp)
             "log", constant (mathFunction "log" Log)
             "sqrt", constant (mathFunction "sqrt" Sqrt)
             "abs", constant (mathFunction "abs" Abs)

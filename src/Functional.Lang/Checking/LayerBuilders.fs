@@ -4,6 +4,7 @@ module Functional.Lang.Checking.LayerBuilders
 
 open Functional.Lang
 open Functional.Lang.Syntax
+open Functional.Lang.Layers
 
 /// A layer whose node is inferred from its input shape alone; `infer` returns the op and the output
 /// shape, or a sentence saying what was expected and what was found.
@@ -44,6 +45,9 @@ let buildAt (context: BuildContext) (segment: string) (layer: Layer) (input: Sha
 /// The same layer with its own weights wherever it is used again (for `repeat`'s copies).
 let unshared (layer: Layer) = { layer with Share = None; Label = None }
 
+/// The op of a builtin layer: its definition and settings.
+let primitive (definition: Definition<'S>) (settings: 'S) = Op.Primitive(Primitive.make definition settings)
+
 /// A builtin function: positional parameter names, named options with their defaults.
 let func name positional options invoke =
     VFunction { Name = name; Positional = positional; Options = options; Invoke = invoke }
@@ -72,6 +76,176 @@ let positiveInt (call: Call) i what : Checked<int> =
     let v, at = call.Args[i]
     Value.asInt at what v
     |> Result.bind (fun n -> if n > 0 then Ok n else Checked.fail at (sprintf "%s must be positive, but it is %d" what n))
+
+/// What an integer hyperparameter may be.
+type Bound =
+    | Positive
+    | NonNegative
+
+/// An integer hyperparameter, checked where it is written.
+let integer what bound (value: Value, at: Range) : Checked<int> =
+    let number =
+        match value with
+        // `conv2d 32` used as a layer receives its input where the kernel belongs.
+        | VTensor t -> Checked.fail at (sprintf "%s must be an integer, but it is a tensor of shape %O: is an argument missing?" what t.Shape)
+        | _ -> Value.asInt at what value
+    number
+    |> Result.bind (fun n ->
+        match bound with
+        | Positive when n <= 0 -> Checked.fail at (sprintf "%s must be positive, but it is %d" what n)
+        | NonNegative when n < 0 -> Checked.fail at (sprintf "%s must be at least 0, but it is %d" what n)
+        | _ -> Ok n)
+
+/// Both results, or the errors of both: independent hyperparameters are all reported at once.
+let (<&>) (a: Checked<'a>) (b: Checked<'b>) : Checked<'a * 'b> =
+    match a, b with
+    | Ok x, Ok y -> Ok(x, y)
+    | Error e, Ok _
+    | Ok _, Error e -> Error e
+    | Error e1, Error e2 -> Error(e1 @ e2)
+
+/// The first error of a list of results, or all their values.
+let firstError (results: Result<'a, string> list) : Result<'a list, string> =
+    List.foldBack (fun r acc -> Result.bind (fun x -> Result.map (fun xs -> x :: xs) acc) r) results (Ok [])
+
+/// Sequencing for shape inference, whose errors are sentences.
+type AttemptBuilder() =
+    member _.Bind(r: Result<'a, string>, f: 'a -> Result<'b, string>) = Result.bind f r
+    member _.Return v : Result<_, string> = Ok v
+
+let attempt = AttemptBuilder()
+
+/// The number of elements of a shape whose dimensions are all numbers, without overflow.
+let elements (input: Shape) =
+    Shape.tryInts input |> Option.map (List.fold (fun acc d -> acc * bigint d) 1I)
+
+let fitsInt (n: bigint) = n <= bigint System.Int32.MaxValue
+
+/// The input's dimension `axis` as a number, or why not.
+let knownAxis name axis (input: Shape) (dim: Dim) =
+    match dim with
+    | Known n -> Ok n
+    | Symbol s -> Error(sprintf "%s needs its input's %s to be a number, but it is '%s' in %O" name axis s input)
+
+/// An error unless the input holds numbers; token ids must go through `embed` first.
+let floats name (input: Shape) =
+    if input.Tokens then
+        Error(sprintf "%s needs numbers, but its input %O holds token ids; embed them first (embed vocab dim)" name input)
+    else Ok()
+
+/// The input as a sequence of feature vectors: its length (a number or a name) and its feature count.
+let sequence name (input: Shape) =
+    match input.Dims with
+    | [ length; _ ] -> lastKnown name input |> Result.map (fun features -> length, features)
+    | _ -> Error(sprintf "%s needs a [seq; features] input, but its input is %O" name input)
+
+/// A numeric sequence: both checks above, in the order a user would fix them.
+let numericSequence name input =
+    floats name input |> Result.bind (fun () -> sequence name input)
+
+/// A named option that must be a positive integer, reported at the option's name.
+let positiveOption (call: Call) option fallback what : Checked<int> =
+    let v, at = optionOr option (VInt fallback) call
+    Value.asInt at what v
+    |> Result.bind (fun n -> if n > 0 then Ok n else Checked.fail at (sprintf "%s must be positive, but it is %d" what n))
+
+let boolOption (call: Call) option fallback what : Checked<bool> =
+    let v, at = optionOr option (VBool fallback) call
+    Value.asBool at what v
+
+// Windows slid along spatial axes: convolutions and pooling
+
+/// A window slid along each spatial axis (convolution or pooling), the same along every axis.
+type Window =
+    { Kernel: int
+      Stride: int
+      Padding: int
+      Dilation: int }
+
+/// PyTorch's output size along one axis: floor((n + 2 padding - dilation (kernel - 1) - 1) / stride) + 1,
+/// or 0 when the padded input is shorter than the dilated kernel.
+/// In int64, so that large hyperparameters cannot overflow.
+let private outputSize (w: Window) (n: int) =
+    let span = int64 n + 2L * int64 w.Padding - int64 w.Dilation * int64 (w.Kernel - 1) - 1L
+    if span < 0L then 0L else span / int64 w.Stride + 1L
+
+/// A window that gives back an axis of any size unchanged, so a named size (`seq`) can pass through it.
+let private keepsSize (w: Window) = w.Stride = 1 && 2 * w.Padding = w.Dilation * (w.Kernel - 1)
+
+let private axesText (axes: string list) = sprintf "[%s]" (String.concat "; " axes)
+
+/// The input's channel dimension and its spatial dimensions, when it has exactly the axes named.
+let channelsAnd name (spatial: string list) (input: Shape) : Result<Dim * Dim list, string> =
+    match input.Dims with
+    | channels :: rest when rest.Length = spatial.Length -> Ok(channels, rest)
+    | _ -> Error(sprintf "%s needs a %s input, but its input is %O" name (axesText ("channels" :: spatial)) input)
+
+/// The spatial output dimensions of a window slid over the input.
+let slide name (spatial: string list) (w: Window) (input: Shape) (dims: Dim list) =
+    List.zip spatial dims
+    |> List.map (fun (axis, dim) ->
+        match dim with
+        | Symbol _ when keepsSize w -> Ok dim
+        | Symbol s ->
+            Error(
+                sprintf
+                    "%s needs its input's %s to be a number to work out its output size, but it is '%s' in %O"
+                    name axis s input
+            )
+        | Known n ->
+            match outputSize w n with
+            | 0L ->
+                let dilation = if w.Dilation = 1 then "" else sprintf ", dilation %d" w.Dilation
+                Error(
+                    sprintf "%s with padding %d would make the %s 0 (input %s %d, kernel %d%s)"
+                        name w.Padding axis axis n w.Kernel dilation
+                )
+            | size when size > int64 System.Int32.MaxValue ->
+                Error(sprintf "%s with padding %d would make the %s too large (%d)" name w.Padding axis size)
+            | size -> Ok(Known(int size)))
+    |> firstError
+
+/// A convolution's sizes (per spatial dimension, the same along each).
+type Convolution =
+    { Inputs: int
+      Outputs: int
+      Kernel: int
+      Stride: int
+      Padding: int
+      Dilation: int }
+
+/// `conv1d`/`conv2d outChannels kernel (stride, padding, dilation)` over [channels; ...spatial].
+let convolution name (spatial: string list) (make: Convolution -> Op) (_: Range) =
+    let defaults = [ "stride", VInt 1; "padding", VInt 0; "dilation", VInt 1 ]
+    func name [ "outChannels"; "kernel" ] defaults (fun call ->
+        let option key bound =
+            let fallback = defaults |> List.find (fst >> (=) key) |> snd
+            integer (sprintf "%s's %s" name key) bound (optionOr key fallback call)
+        let sizes =
+            integer (name + "'s number of output channels") Positive call.Args[0]
+            <&> integer (name + "'s kernel") Positive call.Args[1]
+            <&> option "stride" Positive
+            <&> option "padding" NonNegative
+            <&> option "dilation" Positive
+        sizes
+        |> Result.map (fun ((((outputs, kernel), stride), padding), dilation) ->
+            let label = sprintf "%s %d %d" name outputs kernel
+            let window: Window = { Kernel = kernel; Stride = stride; Padding = padding; Dilation = dilation }
+            layer label call.Range (fun input ->
+                attempt {
+                    do! numeric label input
+                    let! channels, dims = channelsAnd label spatial input
+                    let! inputs = knownAxis label "channels" input channels
+                    let! outDims = slide label spatial window input dims
+                    let sizes: Convolution =
+                        { Inputs = inputs
+                          Outputs = outputs
+                          Kernel = kernel
+                          Stride = stride
+                          Padding = padding
+                          Dilation = dilation }
+                    return make sizes, { Dims = Known outputs :: outDims; Tokens = false }
+                })))
 
 /// A function of one tensor used where a layer is expected (`fun x -> ...`, a model body) becomes a
 /// layer whose node is the function's body, built once its input's shape is known.

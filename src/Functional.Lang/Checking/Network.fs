@@ -1,47 +1,9 @@
 /// The checked network: what the program means once names are resolved and shapes inferred.
-/// Compilation turns it into TorchSharp modules; tools (summary, trace) walk it by path.
+/// Compilation turns it into one function over a weight store; tools (summary, trace) walk it by path.
 namespace Functional.Lang.Checking
 
 open Functional.Lang.Syntax
-
-type Activation =
-    | Sigmoid
-    | Tanh
-    | Relu
-    | LeakyRelu of slope: float
-    | Elu of alpha: float
-    | Gelu
-    | Silu
-    | Softmax
-    | LogSoftmax
-    | Identity
-
-/// A convolution's sizes (per spatial dimension, the same along each).
-type Convolution =
-    { Inputs: int
-      Outputs: int
-      Kernel: int
-      Stride: int
-      Padding: int
-      Dilation: int }
-
-type Pooling = { Kernel: int; Stride: int; Padding: int }
-
-type RecurrentCell =
-    | Rnn
-    | Lstm
-    | Gru
-
-/// A recurrent layer over the sequence axis (per example [seq; features] -> [seq; hidden]).
-type Recurrent =
-    { Cell: RecurrentCell
-      Inputs: int
-      Hidden: int
-      Layers: int
-      Bidirectional: bool }
-
-/// Multi-head self-attention over [seq; dim]; its projections are `query`, `key`, `value`, `output`.
-type Attention = { Dim: int; Heads: int; Causal: bool }
+open Functional.Lang.Layers
 
 /// How a parameter's first values are drawn.
 type Init =
@@ -87,37 +49,16 @@ type Node =
       Range: Range }
 
 and Op =
-    | Dense of inputs: int * outputs: int
-    | Activate of Activation
+    /// A builtin layer (Layers/): its definition and what the checker found.
+    | Primitive of Primitive
     /// Steps applied one after another; each step's path is its position, label or let name.
     | Chain of Node list
     /// A body written with tensor math over the input and declared parameters.
     | Graph of Term
-    /// The same layer as an earlier node (a let-bound layer used again): same module, same weights.
+    /// The same layer as an earlier node (a let-bound layer used again): same weights.
     | Shared of Node
     /// A model's declared parameters (`param`) around its body, which is at the same path.
     | Parameters of ParamSpec list * Node
-    // Shapes
-    | Flatten
-    | Reshape of dims: int list
-    | Dropout of rate: float
-    // Convolution and pooling (channels first: [channels; length] or [channels; height; width])
-    | Conv1d of Convolution
-    | Conv2d of Convolution
-    | MaxPool2d of Pooling
-    | AvgPool2d of Pooling
-    // Normalisation over the feature axis (batchNorm: over the channel axis)
-    | BatchNorm of features: int
-    | LayerNorm of features: int
-    | RmsNorm of features: int
-    // Sequences
-    | Embed of vocabulary: int * dim: int
-    | Positional of length: int * dim: int
-    | Sinusoidal of length: int * dim: int
-    | SelfAttention of Attention
-    | RecurrentLayer of Recurrent
-    | Last
-    // Combinators
     /// x + f x
     | Residual of Node
     /// n independent copies applied one after another; paths `<path>.0` ... `<path>.<n-1>`
@@ -232,9 +173,9 @@ module Node =
         | Residual inner
         | Parameters(_, inner) -> [ inner ]
         | Graph term -> Term.layers term
-        | _ -> []
+        | Primitive _
+        | Shared _ -> []
 
-    /// Every node below and including this one, parents first.
     /// Every node below and including this one, parents first (a shared layer once, where it was first used).
     let rec walk (node: Node) : Node seq =
         seq {

@@ -43,7 +43,7 @@ let internal lossOf (m: Model) (value: Value) (range: Range) : Checked<Loss> =
         f.Invoke { Args = [ y, range; t, range ]; Named = Map.empty; Range = range; Scope = Some scope }
         |> Result.bind (function
             | VTensor term when Shape.rank term.Shape = 0 ->
-                match Term.layers term |> List.tryFind (fun n -> match n.Op with Activate _ -> false | _ -> true) with
+                match Term.layers term |> List.tryFind (fun n -> match n.Op with Primitive p -> not (Functional.Lang.Layers.Activations.isActivation p) | _ -> true) with
                 | Some layer -> fail layer.Range (sprintf "a loss can use activations, but no layer with weights like %s" layer.Name)
                 | None -> Ok(Custom term)
             | VTensor term -> fail range (sprintf "a loss gives one number per example (use sum or mean), but this one gives %O" term.Shape)

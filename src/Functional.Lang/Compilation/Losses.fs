@@ -7,15 +7,15 @@ open System.Collections.Generic
 open TorchSharp
 open Functional.Lang.Checking
 
-/// A compiled loss of (output, target). Dispose it to free the constants a `fun` loss holds.
-type LossFunction(compute: torch.Tensor -> torch.Tensor -> torch.Tensor, constants: ResizeArray<torch.Tensor>) =
+/// A compiled loss of (output, target). Dispose it to free what a `fun` loss holds (its constants).
+type LossFunction(compute: torch.Tensor -> torch.Tensor -> torch.Tensor, held: ResizeArray<IDisposable>) =
     member _.Compute(output: torch.Tensor, target: torch.Tensor) = compute output target
 
     interface IDisposable with
         member _.Dispose() =
-            for c in constants do
-                c.Dispose()
-            constants.Clear()
+            for h in held do
+                h.Dispose()
+            held.Clear()
 
 module Losses =
     let name (loss: Loss) =
@@ -32,7 +32,7 @@ module Losses =
         target.dtype = torch.ScalarType.Int64 || target.dtype = torch.ScalarType.Int32
 
     let compile (placement: Placement) (loss: Loss) : LossFunction =
-        let constants = ResizeArray<torch.Tensor>()
+        let held = ResizeArray<IDisposable>()
         let compute: torch.Tensor -> torch.Tensor -> torch.Tensor =
             match loss with
             | MeanSquaredError -> fun output target -> torch.nn.functional.mse_loss(output, target)
@@ -53,16 +53,22 @@ module Losses =
                         torch.nn.functional.nll_loss(output.reshape(-1L, classes), target.reshape(-1L))
                     else (output * target).sum(-1L).neg().mean()
             | Custom term ->
-                // Only weightless layers (activations) can appear in a loss: each is made once, here.
-                let layers = Dictionary<Node, torch.nn.Module<torch.Tensor, torch.Tensor>>(HashIdentity.Reference)
+                // Only weightless layers (activations) can appear in a loss: each is compiled once, here.
+                let layers = Dictionary<Node, Forward>(HashIdentity.Reference)
                 let layerOf node =
                     match layers.TryGetValue node with
-                    | true, m -> m
+                    | true, f -> f
                     | false, _ ->
-                        let m = Compiler.compileLayer placement node
-                        layers[node] <- m
-                        m
+                        let f = Compiler.compileLayer held.Add node
+                        layers[node] <- f
+                        f
                 let noParameter name = invalidOp (sprintf "a loss has no parameter '%s'" name)
-                let f = Terms.compile placement noParameter layerOf constants term
-                fun output target -> (f output target).mean()
-        new LossFunction(compute, constants)
+                let constant (x: float) =
+                    let t = torch.tensor(x, dtype = placement.DType, device = placement.Device).DetachFromDisposeScope()
+                    held.Add t
+                    Slot("", WeightRole.Buffer false, t)
+                let f = Terms.compile noParameter layerOf constant term
+                // Activations draw nothing and do not depend on the mode: a fixed context.
+                let context = { Placement = placement; Generator = null; Training = false; State = None; Observer = None }
+                fun output target -> (f context output target).mean()
+        new LossFunction(compute, held)

@@ -5,9 +5,6 @@ open TorchSharp
 open Functional.Lang.Syntax
 open Functional.Lang.Checking
 
-/// Where tensors are made and of which element type.
-type Placement = { Device: torch.Device; DType: torch.ScalarType }
-
 module Broadcast =
     /// Gives a batched tensor `rank` per-example dimensions by inserting ones after the batch dimension,
     /// so that it broadcasts against unbatched operands the way its per-example shape says.
@@ -22,11 +19,10 @@ module Broadcast =
 /// a sub-term more than once, where this run keeps that sub-term's value so it is computed once.
 [<Struct>]
 type TermInputs =
-    { Input: torch.Tensor
+    { Context: RunContext
+      Input: torch.Tensor
       Target: torch.Tensor
       Cache: System.Collections.Generic.Dictionary<Term, torch.Tensor> }
-
-
 
 module Terms =
     /// The run-time axis of a per-example axis: after the batch axis when the tensor has one.
@@ -34,15 +30,14 @@ module Terms =
         let a = if a < 0 then a + rank else a
         if batched then int64 (a + 1) else int64 a
 
-    /// Compiles a term. `parameter` finds declared parameters, `layerOf` the module of a layer node, and
-    /// constants made here are added to `constants` (their owner disposes them).
+    /// Compiles a term. `parameter` finds the slot of a declared parameter, `layerOf` the compiled layer of
+    /// a node, and `constant` makes the slot of a number (its owner moves and disposes it).
     let compile
-        (placement: Placement)
-        (parameter: string -> torch.Tensor)
-        (layerOf: Node -> torch.nn.Module<torch.Tensor, torch.Tensor>)
-        (constants: ResizeArray<torch.Tensor>)
+        (parameter: string -> Slot)
+        (layerOf: Node -> Forward)
+        (constant: float -> Slot)
         (term: Term)
-        : torch.Tensor -> torch.Tensor -> torch.Tensor =
+        : RunContext -> torch.Tensor -> torch.Tensor -> torch.Tensor =
         // A sub-term used by several others is compiled once, and computed once per run (cached).
         let uses = System.Collections.Generic.Dictionary<Term, int>(HashIdentity.Reference)
         for t in Term.distinct term do
@@ -72,12 +67,13 @@ module Terms =
             match t.Kind with
             | Input -> fun i -> i.Input
             | Target -> fun i -> i.Target
-            | Param name -> fun _ -> parameter name
+            | Param name ->
+                let slot = parameter name
+                fun _ -> slot.Tensor
             | TermKind.Scalar x ->
-                // A constant made once, outside any dispose scope.
-                let value = torch.tensor(x, dtype = placement.DType, device = placement.Device).DetachFromDisposeScope()
-                constants.Add value
-                fun _ -> value
+                // A constant made once; its slot follows the network when it moves.
+                let slot = constant x
+                fun _ -> slot.Tensor
             | Unary(op, a) ->
                 let f = compile a
                 match op with
@@ -88,8 +84,8 @@ module Terms =
                 | Neg -> fun x -> (f x).neg()
             | TermKind.Layer(node, a) ->
                 let f = compile a
-                let m = layerOf node
-                fun x -> m.call (f x)
+                let layer = layerOf node
+                fun x -> layer x.Context (f x)
             | Reduce(op, which, a) ->
                 let f = compile a
                 let rank = Shape.rank a.Shape
@@ -152,8 +148,9 @@ module Terms =
         let run = compile term
         let shares = uses.Values |> Seq.exists (fun n -> n > 1)
         // Each run gets its own cache, only when some sub-term is shared.
-        fun input target ->
+        fun context input target ->
             run
-                { Input = input
+                { Context = context
+                  Input = input
                   Target = target
                   Cache = if shares then System.Collections.Generic.Dictionary(HashIdentity.Reference) else null }

@@ -18,6 +18,8 @@ internal abstract class ParameterUpdate : IDisposable
     private const int Version = 1;
 
     private readonly Tensor?[][] state;
+    // The parameters' shapes, kept: a moved network disposes the parameters this rule was made with.
+    private readonly long[][] shapes;
     private readonly List<Scalar> held = [];
 
     protected ParameterUpdate(string name, IReadOnlyList<Parameter> parameters, params string[] slots)
@@ -26,19 +28,40 @@ internal abstract class ParameterUpdate : IDisposable
         Parameters = parameters;
         Slots = slots;
         Steps = new long[parameters.Count];
+        shapes = parameters.Select(p => p.shape).ToArray();
         state = parameters.Select(_ => new Tensor?[slots.Length]).ToArray();
     }
 
     /// <summary>sgd, rmsprop, adam or adamw: the state of one cannot be loaded into another.</summary>
     public string Name { get; }
 
-    public IReadOnlyList<Parameter> Parameters { get; }
+    public IReadOnlyList<Parameter> Parameters { get; private set; }
 
     /// <summary>The names of the state tensors each parameter has (e.g. exp_avg, exp_avg_sq).</summary>
     public IReadOnlyList<string> Slots { get; }
 
     /// <summary>How many updates each parameter has had (a parameter without a gradient is not updated).</summary>
     protected long[] Steps { get; }
+
+    /// <summary>Takes up moved parameters (same count and shapes), converting every state tensor to match its parameter.</summary>
+    public void Follow(IReadOnlyList<Parameter> parameters)
+    {
+        if (parameters.Count != Parameters.Count)
+            throw new ArgumentException($"the optimizer updates {Parameters.Count} parameters, not {parameters.Count}", nameof(parameters));
+        for (var i = 0; i < parameters.Count; i++)
+            if (!parameters[i].shape.SequenceEqual(shapes[i]))
+                throw new ArgumentException(
+                    $"parameter {i} is [{string.Join(", ", parameters[i].shape)}], but the optimizer's is [{string.Join(", ", shapes[i])}]", nameof(parameters));
+        using var noGrad = no_grad();
+        for (var i = 0; i < parameters.Count; i++)
+            for (var s = 0; s < state[i].Length; s++)
+                if (state[i][s] is { } old && (old.dtype != parameters[i].dtype || old.device.ToString() != parameters[i].device.ToString()))
+                {
+                    state[i][s] = old.to(parameters[i].dtype, parameters[i].device).DetachFromDisposeScope();
+                    old.Dispose();
+                }
+        Parameters = parameters;
+    }
 
     /// <summary>Updates every parameter that has a gradient, without autograd.</summary>
     public void Step(double learningRate)
@@ -175,7 +198,9 @@ internal abstract class ParameterUpdate : IDisposable
     {
         var dtype = (ScalarType)reader.ReadInt32();
         var shape = Enumerable.Range(0, reader.ReadInt32()).Select(_ => reader.ReadInt64()).ToArray();
-        if (dtype != parameter.dtype || !shape.SequenceEqual(parameter.shape))
+        // A state saved before the network moved to another floating-point type is converted to the new one.
+        var convertible = is_floating_point(dtype) && parameter.is_floating_point();
+        if ((dtype != parameter.dtype && !convertible) || !shape.SequenceEqual(parameter.shape))
             throw new InvalidDataException(
                 $"the optimizer state's {what} is {dtype} [{string.Join(", ", shape)}], but the parameter is {parameter.dtype} [{string.Join(", ", parameter.shape)}]");
         var length = reader.ReadInt32();
@@ -186,7 +211,7 @@ internal abstract class ParameterUpdate : IDisposable
         if (tensor.bytes.Length != length)
             throw new InvalidDataException($"the optimizer state's {what} has {length} bytes, not the {tensor.bytes.Length} its shape needs");
         tensor.bytes = bytes;
-        return tensor.to(parameter.device).MoveToOuterDisposeScope();
+        return tensor.to(parameter.dtype, parameter.device).MoveToOuterDisposeScope();
     }
 
     public void Dispose()

@@ -27,7 +27,22 @@ public sealed class TrainingOptimizer : IDisposable
     public Optimizer Spec { get; }
 
     /// <summary>The parameters it updates, in the order given to <see cref="Optimizer.Create"/>.</summary>
-    public IReadOnlyList<Parameter> Parameters { get; }
+    public IReadOnlyList<Parameter> Parameters { get; private set; }
+
+    /// <summary>
+    /// Takes up <paramref name="parameters"/> in place of the ones it updates: the same network's parameters
+    /// after it moved (<see cref="Networks.Network.To"/>), in the same order and of the same shapes. Every
+    /// state tensor (moments, momentum buffers) is converted to its new parameter's element type and device;
+    /// step counts and the learning rate stay.
+    /// </summary>
+    /// <exception cref="ArgumentException">the parameters are not as many, or not of the same shapes</exception>
+    public void Follow(IEnumerable<Parameter> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var list = parameters.ToList();
+        update.Follow(list);
+        Parameters = list;
+    }
 
     /// <summary>The learning rate of the next step (a schedule sets it).</summary>
     public double LearningRate

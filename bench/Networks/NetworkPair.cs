@@ -117,12 +117,12 @@ public sealed class NetworkPair : IDisposable
         double worst = 0;
         foreach (var training in new[] { false, true })
         {
-            Compiled.Module.train(training);
+            Compiled.Compiled.train(training);
             HandWritten.train(training);
             // The compiled network draws dropout's masks from its own generator, the hand-written one from
             // torch's global one: started from one seed, they draw the same.
-            Randomness.reseed(Compiled.Module.Generator, 7);
-            var a = Compiled.Module.forward(Inputs);
+            Randomness.reseed(Compiled.Compiled.Generator, 7);
+            var a = Compiled.Compiled.forward(Inputs);
             manual_seed(7);
             var b = HandWritten.forward(Inputs);
             if (!a.shape.SequenceEqual(b.shape))
@@ -130,7 +130,7 @@ public sealed class NetworkPair : IDisposable
             worst = Math.Max(worst, (a - b).abs().max().ToDouble());
         }
         // Training mode ran batch norm's running statistics forward in both: put them back in step.
-        CopyWeights(Compiled.Module, HandWritten, Name);
+        CopyWeights(Compiled.Compiled, HandWritten, Name);
         return worst;
     }
 

@@ -37,7 +37,7 @@ public class RuntimeTests
 
     /// <summary>Every weight's bytes, by path.</summary>
     private static Dictionary<string, byte[]> Weights(Network network) =>
-        network.Module.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.cpu().contiguous().bytes.ToArray());
+        network.Compiled.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.cpu().contiguous().bytes.ToArray());
 
     /// <summary>The element types of the state tensors an optimizer saves (moments, buffers), read from its saved state.</summary>
     private static List<torch.ScalarType> StateTypes(TrainingOptimizer optimizer)
@@ -70,16 +70,16 @@ public class RuntimeTests
     private static List<double> Steps(Network network, TrainingOptimizer optimizer, float[][] features, int[] labels, int count)
     {
         var losses = new List<double>();
-        var placement = network.Module.Placement;
+        var placement = network.Compiled.Placement;
         using var loss = Losses.compile(placement, CheckedLoss.CrossEntropy);
-        network.Module.eval(); // no dropout: the two runs compared must compute the same function
+        network.Compiled.eval(); // no dropout: the two runs compared must compute the same function
         for (var step = 0; step < count; step++)
         {
             using var scope = torch.NewDisposeScope();
             var x = torch.tensor(features.SelectMany(f => f).ToArray(), [features.Length, 2]).to(placement.DType);
             var y = torch.tensor(labels.Select(l => (long)l).ToArray());
             optimizer.ZeroGrad();
-            var value = loss.Compute(network.Module.forward(x), y);
+            var value = loss.Compute(network.Compiled.forward(x), y);
             losses.Add(value.ToDouble());
             value.backward();
             optimizer.Step();
@@ -96,7 +96,7 @@ public class RuntimeTests
 
         network.To(ComputeDevice.Cpu, Precision.Float64);
         Assert.Equal(Precision.Float64, network.Options.Precision);
-        Assert.All(network.Module.parameters(), p => Assert.Equal(torch.ScalarType.Float64, p.dtype));
+        Assert.All(network.Compiled.parameters(), p => Assert.Equal(torch.ScalarType.Float64, p.dtype));
         var wide = network.Predict(features);
         for (var i = 0; i < features.Length; i++)
             for (var j = 0; j < 3; j++)
@@ -110,13 +110,13 @@ public class RuntimeTests
         // Training: 15 Adam steps in float32, a move to float64, 15 more; against a twin that never moves.
         using var twin = Compile(3);
         var spec = Optimizer.Adam(lr: 0.05);
-        using var optimizer = spec.Create(network.Module.parameters());
+        using var optimizer = spec.Create(network.Compiled.parameters());
         using var twinOptimizer = spec.Create(twin.Module.parameters());
         var first = Steps(network, optimizer, features, labels, 15);
         Assert.All(StateTypes(optimizer), t => Assert.Equal(torch.ScalarType.Float32, t));
 
         network.To(ComputeDevice.Cpu, Precision.Float64);
-        optimizer.Follow(network.Module.parameters());
+        optimizer.Follow(network.Compiled.parameters());
         var types = StateTypes(optimizer);
         Assert.Equal(2 * 4, types.Count); // exp_avg and exp_avg_sq of four parameters
         Assert.All(types, t => Assert.Equal(torch.ScalarType.Float64, t));

@@ -26,6 +26,7 @@ public sealed class Batch : IDisposable
     /// <summary>The number of examples.</summary>
     public int Count => (int)Features.shape[0];
 
+    /// <summary>Frees both tensors.</summary>
     public void Dispose()
     {
         Features.Dispose();

@@ -25,9 +25,16 @@ public sealed class BatchOrder
         DropLast = dropLast;
     }
 
+    /// <summary>Examples in the dataset.</summary>
     public int Count { get; }
+
+    /// <summary>Examples per batch (the last of an epoch may be smaller).</summary>
     public int BatchSize { get; }
+
+    /// <summary>The shuffling seed; null: every epoch in index order.</summary>
     public int? Seed { get; }
+
+    /// <summary>Whether the smaller last batch is left out.</summary>
     public bool DropLast { get; }
 
     /// <summary>Batches in each epoch.</summary>

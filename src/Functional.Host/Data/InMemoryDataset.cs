@@ -127,12 +127,19 @@ public sealed class InMemoryDataset : IDataset, INormalizingReader
         targetSize = (int)BatchTensors.Elements(targetShape);
     }
 
+    /// <inheritdoc/>
     public int Count { get; }
+
+    /// <inheritdoc/>
     public int[] FeatureShape => [.. featureShape];
+    /// <inheritdoc/>
     public TargetKind TargetKind => labels is null ? TargetKind.Values : TargetKind.ClassIndex;
+    /// <inheritdoc/>
     public int[] TargetShape => [.. targetShape];
+    /// <inheritdoc/>
     public int? ClassCount { get; }
 
+    /// <inheritdoc/>
     public Batch ReadBatch(ReadOnlySpan<int> indices) => Read(indices, Normalization.None);
 
     Batch INormalizingReader.ReadBatch(ReadOnlySpan<int> indices, Normalization normalization) => Read(indices, normalization);

@@ -10,6 +10,7 @@ namespace Functional.Training;
 /// <remarks>Add your own by subclassing or with <see cref="Create"/>.</remarks>
 public abstract class Metric
 {
+    /// <summary>A metric reported as <paramref name="name"/> (not "loss", nor starting "val_").</summary>
     protected Metric(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
@@ -41,6 +42,7 @@ public abstract class Metric
     public static Metric Create(string name, Func<torch.Tensor, torch.Tensor, double> compute, bool higherIsBetter = true) =>
         new DelegateMetric(name, compute, higherIsBetter);
 
+    /// <inheritdoc/>
     public override string ToString() => Name;
 
     /// <summary>The target as class indices <c>[batch, ...]</c>: as is when integer, else the argmax of one-hot rows.</summary>

@@ -165,5 +165,6 @@ public sealed class TrainingOptimizer : IDisposable
         learningRate = update.Load(reader);
     }
 
+    /// <summary>Frees the update rule's state (its moments).</summary>
     public void Dispose() => update.Dispose();
 }

@@ -12,6 +12,9 @@ public static class Limits
     /// <summary>Source to network for the generated 100-layer model, below (milliseconds).</summary>
     public const double CompileMs = 200;
 
+    /// <summary>The compiled side's resident memory growth over the second half of the memory run, below (a fraction).</summary>
+    public const double MemoryGrowth = 0.02;
+
     /// <summary>One line per limit the run did not meet; empty when it met them all.</summary>
     public static IReadOnlyList<string> Missed(BenchResults r)
     {
@@ -22,6 +25,8 @@ public static class Limits
             missed.Add($"{mlp.Network} train: {fraction:P1} of the matmul ceiling, below {CeilingFraction:P0}");
         if (r.Compile.TotalMs >= CompileMs)
             missed.Add($"compiling the {r.Compile.Layers}-layer model took {r.Compile.TotalMs:0.0} ms, not below {CompileMs} ms");
+        foreach (var m in r.Memory.Where(m => m.Side == "compiled" && !(m.Growth < MemoryGrowth)))
+            missed.Add($"memory: the compiled side grew by {m.Growth:+0.0%;-0.0%} from epoch {m.HalfwayEpoch} to {m.Epochs}, not below {MemoryGrowth:P0}");
         return missed;
     }
 }

@@ -23,10 +23,19 @@ public sealed record MemoryResult(string Side, int Examples, int Epochs, int Bat
 
     /// <summary>Growth over the second half of the run, as a fraction: a leak shows here, the allocators' warm-up does not.</summary>
     public double Growth => AfterEpochMb[^1] / AfterEpochMb[HalfwayEpoch - 1] - 1;
+
+    /// <summary>The part of that growth that is the .NET heap's (MB committed by the garbage collector); the rest is native.</summary>
+    public double ManagedGrowthMb => ManagedCommittedMb[^1] - ManagedCommittedMb[HalfwayEpoch - 1];
+
+    /// <summary>The rest of the growth (MB): libtorch's and the C runtime's allocations, and the runtime's own.</summary>
+    public double NativeGrowthMb => AfterEpochMb[^1] - AfterEpochMb[HalfwayEpoch - 1] - ManagedGrowthMb;
+
+    /// <summary>The training data's size (MB of float32 features), which each side holds before training starts.</summary>
+    public double DataMb => Examples * (double)SyntheticData.Width * sizeof(float) / (1024 * 1024);
 }
 
 /// <summary>
-/// A 10-epoch run of the benchmark MLP on synthetic Fashion-MNIST-sized data (batch 128, Adam), each side
+/// A training run of the benchmark MLP (10 epochs in the full and quick runs) on synthetic Fashion-MNIST-sized data (batch 128, Adam), each side
 /// in a fresh process of its own so that peaks do not mix: the compiled network through
 /// <c>Network.Fit</c>, and the hand-written one through a hand-written loop over tensors.
 /// </summary>

@@ -12,7 +12,11 @@ public static class Limits
     /// <summary>Source to network for the generated 100-layer model, below (milliseconds).</summary>
     public const double CompileMs = 200;
 
-    /// <summary>The compiled side's resident memory growth over the second half of the memory run, below (a fraction).</summary>
+    /// <summary>
+    /// The compiled side's resident memory growth over the second half of the full run's memory run (60,000
+    /// examples, 10 epochs), below (a fraction). Not applied to the quick and smoke runs: their smaller data
+    /// makes the same megabytes a larger fraction.
+    /// </summary>
     public const double MemoryGrowth = 0.02;
 
     /// <summary>One line per limit the run did not meet; empty when it met them all.</summary>
@@ -25,7 +29,7 @@ public static class Limits
             missed.Add($"{mlp.Network} train: {fraction:P1} of the matmul ceiling, below {CeilingFraction:P0}");
         if (r.Compile.TotalMs >= CompileMs)
             missed.Add($"compiling the {r.Compile.Layers}-layer model took {r.Compile.TotalMs:0.0} ms, not below {CompileMs} ms");
-        foreach (var m in r.Memory.Where(m => m.Side == "compiled" && !(m.Growth < MemoryGrowth)))
+        foreach (var m in r.Memory.Where(m => r.Environment.Mode == "full" && m.Side == "compiled" && !(m.Growth < MemoryGrowth)))
             missed.Add($"memory: the compiled side grew by {m.Growth:+0.0%;-0.0%} from epoch {m.HalfwayEpoch} to {m.Epochs}, not below {MemoryGrowth:P0}");
         return missed;
     }

@@ -32,10 +32,16 @@ internal sealed record ProcessResult(int ExitCode, string Output, string Error);
 
 internal static class Processes
 {
-    /// <summary>Runs `dotnet ARGS` in the repository root and waits (at most two minutes).</summary>
+    /// <summary>
+    /// How long a child process may run before it counts as hung: a guard against hangs, not a limit on speed,
+    /// so it is generous enough for a machine that is busy with other work.
+    /// </summary>
+    private static readonly TimeSpan Hung = TimeSpan.FromMinutes(10);
+
+    /// <summary>Runs `dotnet ARGS` in the repository root and waits.</summary>
     public static ProcessResult Dotnet(params string[] arguments) => DotnetIn(Repository.Root, arguments);
 
-    /// <summary>Runs `dotnet ARGS` in <paramref name="workingDirectory"/> and waits (at most two minutes).</summary>
+    /// <summary>Runs `dotnet ARGS` in <paramref name="workingDirectory"/> and waits.</summary>
     public static ProcessResult DotnetIn(string workingDirectory, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
@@ -51,10 +57,10 @@ internal static class Processes
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        if (!process.WaitForExit(Hung))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish in two minutes");
+            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish in {Hung.TotalMinutes} minutes: it hangs");
         }
         return new ProcessResult(process.ExitCode, output.Result, error.Result);
     }

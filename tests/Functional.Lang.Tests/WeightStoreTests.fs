@@ -57,6 +57,18 @@ let private storeTests =
             Expect.isTrue (net.Store["0.weight"].Tensor :? Modules.Parameter) "a parameter"
         }
 
+        test "the declarations list the parameters a compiled model has, in its order, without compiling" {
+            let program = Language.checkFile (System.IO.Path.Combine(repoRoot, "examples", "language-tour", "tour.fnn"))
+            let models =
+                match fst program with
+                | Ok p -> p.Models
+                | Error _ -> failtest "the tour checks"
+            for m in models @ [ checkedProgram cnn |> model "Cnn"; checkedProgram gpt |> model "Gpt" ] do
+                use net = Language.compileSeeded float32 1L m
+                let compiled = [ for struct (path, p) in net.named_parameters () -> path, p.shape |> Array.map int |> List.ofArray ]
+                Expect.equal (Compiler.declaredParameters m) compiled m.Name
+        }
+
         test "finds the parameters whose paths match a glob" {
             use net = compileWith float32 1L gpt "Gpt"
             Expect.equal (net.Store.Matching "*.query.weight") [ "2.0.0.1.query.weight"; "2.1.0.1.query.weight" ] "every query projection"

@@ -108,7 +108,7 @@ public sealed class FnnFile
 
     /// <summary>
     /// The model called <paramref name="name"/> (one of the file's or an imported one), or the only model when null.
-    /// Its <see cref="ModelInfo.Parameters"/> are listed on first use, by building the model once on the CPU.
+    /// Its <see cref="ModelInfo.Parameters"/> are read from the declarations on first use (nothing is compiled).
     /// </summary>
     /// <exception cref="ArgumentException">no model has that name, or the name is null and the file has several</exception>
     public ModelInfo Model(string? name = null)
@@ -117,20 +117,11 @@ public sealed class FnnFile
         return ModelInfo.From(model, new LazyList<ParameterInfo>(() => ParametersOf(model.Name)));
     }
 
-    /// <summary>The parameters of a model, from a throwaway build (torch's generator left as it was).</summary>
-    private IReadOnlyList<ParameterInfo> ParametersOf(string model)
-    {
-        using var random = torch.get_rng_state();
-        try
-        {
-            using var network = Compile(model);
-            return network.Model.Parameters;
-        }
-        finally
-        {
-            torch.set_rng_state(random);
-        }
-    }
+    /// <summary>The parameters of a model, read from its declarations (nothing is compiled, no tensor made).</summary>
+    private IReadOnlyList<ParameterInfo> ParametersOf(string model) =>
+        Compiler.declaredParameters(CheckedModel(model))
+            .Select(p => new ParameterInfo(p.Item1, p.Item2.Select(d => (long)d).ToArray(), true))
+            .ToList();
 
     internal bool HasModel(string name) => program.Models.Concat(program.Imported).Any(m => m.Name == name);
 

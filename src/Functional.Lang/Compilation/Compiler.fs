@@ -88,6 +88,14 @@ let private weights (placement: Placement) (generator: torch.Generator) (model: 
     order |> List.filter (fun d -> d.Spec.Role <> Parameter) |> List.iter add
     store
 
+/// The model's parameters (paths and shapes) in the order a compiled model lists them, read from the
+/// declarations alone: no tensor is made.
+let declaredParameters (model: Model) : (string * int list) list =
+    let own, children = layout model.Body
+    own @ List.concat children
+    |> List.filter (fun d -> d.Spec.Role = Parameter)
+    |> List.map (fun d -> d.Path, d.Spec.Shape)
+
 /// Tells the context's observer, if any, that a layer finished.
 let private observed (node: Node) (f: Forward) : Forward =
     fun context x ->

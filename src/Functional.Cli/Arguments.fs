@@ -126,10 +126,12 @@ type FnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<EvalArgs>
     | [<CliPrefix(CliPrefix.None)>] Predict of ParseResults<PredictArgs>
     | Version
+    | [<Inherit>] Verbose
 
     interface IArgParserTemplate with
         member a.Usage =
             match a with
+            | Verbose -> "on an unexpected failure, print its stack trace too (also FNN_VERBOSE=1)."
             | Check _ -> "check a .fnn file: syntax, names and shapes (exit code 1 on errors)."
             | Summary _ -> "list each model's layers, output shapes and parameter counts."
             | Train _ -> "train the models of a .fnn file as its train blocks say."

@@ -17,8 +17,8 @@ let warnings (messages: string seq) =
         eprintfn "warning: %s" m
 
 /// Exit codes: 0 success, 1 a problem with the user's program, data or files, 2 bad command line,
-/// 3 the engine could not start,
-/// 130 a training run cancelled with Ctrl+C.
+/// 3 the engine could not start, 70 an unexpected failure (a bug in fnn: EX_SOFTWARE of sysexits.h),
+/// 130 a training run stopped by Ctrl+C (SIGINT), 143 one stopped by SIGTERM.
 module Exit =
     let ok = 0
     let failed = 1
@@ -26,6 +26,10 @@ module Exit =
     let engine = 3
     /// A run stopped by Ctrl+C (as shells report an interrupted program: 128 + SIGINT).
     let cancelled = 130
+    /// A run stopped by SIGTERM, as sent by `timeout`, `kill` and service managers (128 + SIGTERM).
+    let terminated = 143
+    /// A failure fnn did not expect: a bug to report, not a problem with the user's input.
+    let internalError = 70
 
 /// The models a command works on: the one named by --model, or the file's `all`.
 let models (file: Functional.Networks.FnnFile) (chosen: string option) (all: string seq) =

@@ -169,19 +169,14 @@ let run (args: ParseResults<TrainArgs>) =
         error (sprintf "%s has no train block: add 'train Model with' and its data, or pass --model" path)
         Exit.failed
     else
-        use cancel = new CancellationTokenSource()
-        // Ctrl+C stops after the current step; the run still reports what it has, and exits non-zero.
-        let handler = ConsoleCancelEventHandler(fun _ e -> e.Cancel <- true; cancel.Cancel())
-        Console.CancelKeyPress.AddHandler handler
-        try
-            let out = args.TryGetResult TrainArgs.Out
-            let dirs = models |> List.map (fun name -> name, out |> Option.map (fun d -> if models.Length = 1 then d else Path.Combine(d, name)))
-            // Refuse a folder that holds other files before any training, not after it.
-            dirs |> List.iter (snd >> Option.iter Functional.Checkpoints.Checkpoint.RequireWritableFolder)
-            let cancelled = dirs |> List.exists (fun (name, dir) -> trainOne file args cancel.Token dir name)
-            if cancelled then
-                error "training was cancelled"
-                Exit.cancelled
-            else Exit.ok
-        finally
-            Console.CancelKeyPress.RemoveHandler handler
+        // Ctrl+C or SIGTERM stops after the current step; the run still reports what it has, and exits non-zero.
+        use stop = new Functional.Cli.StopSignals.Listener()
+        let out = args.TryGetResult TrainArgs.Out
+        let dirs = models |> List.map (fun name -> name, out |> Option.map (fun d -> if models.Length = 1 then d else Path.Combine(d, name)))
+        // Refuse a folder that holds other files before any training, not after it.
+        dirs |> List.iter (snd >> Option.iter Functional.Checkpoints.Checkpoint.RequireWritableFolder)
+        let cancelled = dirs |> List.exists (fun (name, dir) -> trainOne file args stop.Token dir name)
+        if cancelled then
+            error "training was cancelled"
+            stop.ExitCode
+        else Exit.ok

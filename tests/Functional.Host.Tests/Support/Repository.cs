@@ -13,9 +13,12 @@ internal static class Repository
 
     public static string XorSource => Path.Combine(Root, "examples", "xor", "xor.fnn");
 
-    public static string Output(string project, string dll)
+    public static string Output(string project, string dll) => OutputIn("src", project, dll);
+
+    /// <summary>A build output of a project in <paramref name="folder"/> (src, tests) of the repository.</summary>
+    public static string OutputIn(string folder, string project, string dll)
     {
-        var path = Path.Combine(Root, "src", project, "bin", Configuration, "net10.0", dll);
+        var path = Path.Combine(Root, folder, project, "bin", Configuration, "net10.0", dll);
         return File.Exists(path) ? path : throw new FileNotFoundException($"{path} is not built: build the solution first (dotnet build)", path);
     }
 
@@ -42,7 +45,11 @@ internal static class Processes
     public static ProcessResult Dotnet(params string[] arguments) => DotnetIn(Repository.Root, arguments);
 
     /// <summary>Runs `dotnet ARGS` in <paramref name="workingDirectory"/> and waits.</summary>
-    public static ProcessResult DotnetIn(string workingDirectory, params string[] arguments)
+    public static ProcessResult DotnetIn(string workingDirectory, params string[] arguments) =>
+        DotnetWith(workingDirectory, new Dictionary<string, string>(), arguments);
+
+    /// <summary>Runs `dotnet ARGS` in <paramref name="workingDirectory"/> with these environment variables set, and waits.</summary>
+    public static ProcessResult DotnetWith(string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -54,6 +61,7 @@ internal static class Processes
         foreach (var a in arguments) start.ArgumentList.Add(a);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();

@@ -1,0 +1,50 @@
+namespace Functional.Hostile.Corruptions;
+
+/// <summary>Hostile values of the command line's flags: numbers out of range or not numbers, settings texts that do not
+/// parse, devices that do not exist, inputs of the wrong size.</summary>
+internal sealed class Flags : ICorruptions
+{
+    public string Kind => "flag";
+
+    public IEnumerable<Attempt> Systematic(Fixture fixture)
+    {
+        var train = new[] { "train", fixture.Source, "--model", "Tiny" };
+        (string Flag, string Value, bool MustFail)[] trainFlags =
+        [
+            ("--epochs", "0", true), ("--epochs", "-1", true), ("--epochs", "2147483648", true), ("--epochs", "x", true),
+            ("--lr", "0", true), ("--lr", "-1", true), ("--lr", "1e300", true), ("--lr", "NaN", true), ("--lr", "Infinity", true),
+            ("--batch", "0", true), ("--batch", "-1", true), ("--batch", "2147483647", false),
+            ("--seed", "-1", false), ("--seed", "99999999999999999999", true),
+            ("--valid-split", "0", true), ("--valid-split", "1", true), ("--valid-split", "-0.5", true), ("--valid-split", "NaN", true),
+            ("--patience", "0", true), ("--patience", "-3", true),
+            ("--optimizer", "adam(lr=1e999)", true), ("--optimizer", "adam(", true), ("--optimizer", "nosuch()", true),
+            ("--optimizer", "adam(lr=" + new string('9', 100_000) + ")", true), ("--optimizer", "adam(eps=0)", true), ("--optimizer", "sgd(momentum=-1)", true),
+            ("--schedule", "cosine(epochs=-1)", true), ("--schedule", "stepDecay(every=0, gamma=0.1)", true), ("--schedule", ")", true),
+            ("--device", "cuda:99", true), ("--device", "tpu", true), ("--device", "cuda:-1", true),
+            ("--set", "nosuch=1", true), ("--set", "=", true),
+            ("--normalize", "scale:0", true), ("--normalize", "scale:-1", true), ("--normalize", "scale:NaN", true), ("--normalize", "bogus", true),
+        ];
+        foreach (var (flag, value, mustFail) in trainFlags)
+            yield return new(Kind, $"train {flag} {Excerpt(value)}", [.. train, "--out", Path.Combine(fixture.NewFolder(), "out"), flag, value],
+                CulpritOf(flag, value), mustFail);
+        foreach (var (value, mustFail) in new[] { ("dim=99999999999", true), ("dim=-1", true), ("dim=0", true), ("dim=abc", true), ("dim=1e3", true), ("dim=4", false) })
+            yield return new(Kind, $"summary --set {value}", ["summary", fixture.Source, "--model", "Wide", "--set", value], "dim", mustFail);
+        foreach (var (value, mustFail) in new[] { ("", true), ("NaN,1", true), ("1e39,0", true), ("1,2,3", true), ("1", true), (string.Join(",", Enumerable.Repeat("1", 100_000)), true), ("0,1", false) })
+            yield return new(Kind, $"predict --input {Excerpt(value)}", ["predict", fixture.Source, "--weights", fixture.Checkpoint, "--input", value], "--input", mustFail);
+    }
+
+    /// <summary>The list is complete: a random draw repeats one of its cases.</summary>
+    public Attempt Random(Fixture fixture, Random random)
+    {
+        count ??= Systematic(fixture).Count();
+        return Systematic(fixture).ElementAt(random.Next(count.Value));
+    }
+
+    private int? count;
+
+    // A message must name the flag, except for a device (it names the device) and a settings text, whose diagnostics point
+    // into it as "--optimizer:1:6" (and so name it too).
+    private static string CulpritOf(string flag, string value) => flag == "--device" ? value : flag;
+
+    private static string Excerpt(string value) => value.Length <= 40 ? value : value[..40] + $"… ({value.Length} characters)";
+}

@@ -136,7 +136,7 @@ public class FitTests
             using var second = Compile(Classifier, 3);
             var error = Assert.Throws<Functional.Checkpoints.CheckpointFormatException>(() => second.Fit(data, null,
                 ClassifierOptions(2) with { ResumeFrom = checkpoint, Optimizer = Optimizer.Sgd() }));
-            Assert.Equal($"{Path.Combine(checkpoint, "optimizer.bin")}: the optimizer state is of adam, not of sgd", error.Message);
+            Assert.Equal($"{Path.Combine(checkpoint, "optimizer.bin")}: at byte 31 (optimizer name): the optimizer state is of adam, not of sgd", error.Message);
 
             File.WriteAllBytes(Path.Combine(checkpoint, "optimizer.bin"), [1, 2, 3]);
             error = Assert.Throws<Functional.Checkpoints.CheckpointFormatException>(() => second.Fit(data, null,

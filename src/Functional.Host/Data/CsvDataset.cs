@@ -44,16 +44,23 @@ public sealed class CsvDataset : IDataset, INormalizingReader
     /// <summary>For class labels: the name of each class index (pass it as <see cref="CsvOptions.ClassNames"/> for a test set); else null.</summary>
     public IReadOnlyList<string>? ClassNames { get; }
 
+    /// <inheritdoc/>
     public int Count => examples.Count;
+    /// <inheritdoc/>
     public int[] FeatureShape => examples.FeatureShape;
+    /// <inheritdoc/>
     public TargetKind TargetKind => examples.TargetKind;
+    /// <inheritdoc/>
     public int[] TargetShape => examples.TargetShape;
+    /// <inheritdoc/>
     public int? ClassCount => examples.ClassCount;
 
+    /// <inheritdoc/>
     public Batch ReadBatch(ReadOnlySpan<int> indices) => examples.ReadBatch(indices);
 
     Batch INormalizingReader.ReadBatch(ReadOnlySpan<int> indices, Normalization normalization) => examples.Read(indices, normalization);
 
+    /// <summary>Nothing to free: the examples are managed arrays.</summary>
     public void Dispose() { }
 
     /// <summary>Reads and checks a CSV file.</summary>

@@ -133,83 +133,129 @@ internal abstract class ParameterUpdate : IDisposable
         }
     }
 
-    /// <summary>Reads what <see cref="Save"/> wrote, checking that it fits these parameters; returns the learning rate.</summary>
-    /// <exception cref="InvalidDataException">the state is not one, is of another optimizer, or does not fit</exception>
-    public double Load(BinaryReader reader)
+    /// <summary>
+    /// Whether state tensor <paramref name="slot"/> exists once a parameter has been updated (all do by default;
+    /// a momentum buffer only with momentum). A saved state must hold exactly these, so none is silently missing.
+    /// </summary>
+    protected virtual bool MakesSlot(int slot) => true;
+
+    // Bounds on what a state may say before it is compared with this rule: names are short.
+    private const int MaxNameBytes = 256;
+
+    /// <summary>
+    /// Reads what <see cref="Save"/> wrote, checking every field against the bytes left and these parameters
+    /// (count, shapes, element types, which moments exist) before anything is allocated from it; nothing changes
+    /// unless all of it fits. Returns the learning rate.
+    /// </summary>
+    /// <param name="reader">the state</param>
+    /// <param name="whole">the state must end where the stream ends</param>
+    /// <exception cref="InvalidDataException">the state is not one, is of another optimizer, or does not fit; the
+    /// message names the byte offset, the field and what was expected</exception>
+    public double Load(BinaryReader reader, bool whole)
     {
-        string magic;
+        var input = new StateReader(reader);
+        if (input.String("magic", MaxNameBytes) != Magic)
+            throw StateReader.Error(0, "magic", "this is not an optimizer state written by Functional (or it is from an older version)");
+        var at = input.Offset;
+        var version = input.Int32("version");
+        if (version != Version) throw StateReader.Error(at, "version", $"optimizer state version {version} is not supported (this version reads {Version})");
+        at = input.Offset;
+        var name = input.String("optimizer name", MaxNameBytes);
+        if (name != Name) throw StateReader.Error(at, "optimizer name", $"the optimizer state is of {Excerpt.@short(name)}, not of {Name}");
+        at = input.Offset;
+        var learningRate = input.Double("learning rate");
+        if (!(learningRate >= 0) || double.IsInfinity(learningRate))
+            throw StateReader.Error(at, "learning rate", $"expected a finite number >= 0, found {learningRate}");
+        at = input.Offset;
+        var count = input.Int32("parameter count");
+        if (count != Parameters.Count)
+            throw StateReader.Error(at, "parameter count", $"the optimizer state is for {count} parameters, but this optimizer has {Parameters.Count}");
+        var slotCount = input.Int32("state tensor count", Slots.Count, Slots.Count);
+        for (var s = 0; s < slotCount; s++)
+        {
+            at = input.Offset;
+            var slot = input.String($"state tensor name {s}", MaxNameBytes);
+            if (slot != Slots[s])
+                throw StateReader.Error(at, $"state tensor name {s}", $"expected {Slots[s]} (this optimizer holds [{string.Join(", ", Slots)}]), found {Excerpt.@short(slot)}");
+        }
+        var steps = new long[count];
+        var loaded = Parameters.Select(_ => new Tensor?[Slots.Count]).ToArray();
         try
         {
-            magic = reader.ReadString();
-        }
-        catch (Exception e) when (e is EndOfStreamException or IOException)
-        {
-            throw new InvalidDataException("the optimizer state is empty or cut short", e);
-        }
-        if (magic != Magic)
-            throw new InvalidDataException("this is not an optimizer state written by Functional (or it is from an older version)");
-        try
-        {
-            var version = reader.ReadInt32();
-            if (version != Version) throw new InvalidDataException($"optimizer state version {version} is not supported (this version reads {Version})");
-            var name = reader.ReadString();
-            if (name != Name) throw new InvalidDataException($"the optimizer state is of {name}, not of {Name}");
-            var learningRate = reader.ReadDouble();
-            var count = reader.ReadInt32();
-            if (count != Parameters.Count)
-                throw new InvalidDataException($"the optimizer state is for {count} parameters, but this optimizer has {Parameters.Count}");
-            var slots = Enumerable.Range(0, reader.ReadInt32()).Select(_ => reader.ReadString()).ToArray();
-            if (!slots.SequenceEqual(Slots))
-                throw new InvalidDataException($"the optimizer state holds [{string.Join(", ", slots)}], not [{string.Join(", ", Slots)}]");
-            var steps = new long[count];
-            var loaded = Parameters.Select(_ => new Tensor?[slots.Length]).ToArray();
-            try
-            {
-                for (var i = 0; i < count; i++)
-                {
-                    steps[i] = reader.ReadInt64();
-                    for (var s = 0; s < slots.Length; s++)
-                        if (reader.ReadBoolean()) loaded[i][s] = ReadTensor(reader, Parameters[i], $"parameter {i}'s {slots[s]}");
-                }
-            }
-            catch
-            {
-                foreach (var t in loaded.SelectMany(row => row)) t?.Dispose();
-                throw;
-            }
             for (var i = 0; i < count; i++)
             {
-                Steps[i] = steps[i];
-                for (var s = 0; s < slots.Length; s++)
+                at = input.Offset;
+                steps[i] = input.Int64($"parameter {i}'s step count");
+                if (steps[i] < 0)
+                    throw StateReader.Error(at, $"parameter {i}'s step count", $"expected a number >= 0, found {steps[i]}");
+                for (var s = 0; s < Slots.Count; s++)
                 {
-                    state[i][s]?.Dispose();
-                    state[i][s] = loaded[i][s];
+                    var what = $"parameter {i}'s {Slots[s]}";
+                    at = input.Offset;
+                    var present = input.Boolean(what + " flag");
+                    var expected = steps[i] > 0 && MakesSlot(s);
+                    if (present != expected)
+                        throw StateReader.Error(at, what + " flag", expected
+                            ? $"parameter {i} has had {steps[i]} updates, so its {Slots[s]} must be saved, but it is missing (resuming without it would not be exact)"
+                            : $"expected no {Slots[s]} (parameter {i} has had {steps[i]} updates), but one is saved");
+                    if (present) loaded[i][s] = ReadTensor(input, Parameters[i], shapes[i], what);
                 }
             }
-            return learningRate;
+            if (whole) input.End();
         }
-        catch (EndOfStreamException e)
+        catch
         {
-            throw new InvalidDataException("the optimizer state is cut short", e);
+            foreach (var t in loaded.SelectMany(row => row)) t?.Dispose();
+            throw;
         }
+        for (var i = 0; i < count; i++)
+        {
+            Steps[i] = steps[i];
+            for (var s = 0; s < Slots.Count; s++)
+            {
+                state[i][s]?.Dispose();
+                state[i][s] = loaded[i][s];
+            }
+        }
+        return learningRate;
     }
 
-    private static Tensor ReadTensor(BinaryReader reader, Parameter parameter, string what)
+    // The element types a state tensor may be saved in: the floating-point ones (a state saved before the
+    // network moved to another floating-point type is converted to the new one).
+    private static readonly ScalarType[] FloatingTypes = [ScalarType.Float16, ScalarType.BFloat16, ScalarType.Float32, ScalarType.Float64];
+
+    private static int ElementSize(ScalarType type) => type switch
     {
-        var dtype = (ScalarType)reader.ReadInt32();
-        var shape = Enumerable.Range(0, reader.ReadInt32()).Select(_ => reader.ReadInt64()).ToArray();
-        // A state saved before the network moved to another floating-point type is converted to the new one.
-        var convertible = is_floating_point(dtype) && parameter.is_floating_point();
-        if ((dtype != parameter.dtype && !convertible) || !shape.SequenceEqual(parameter.shape))
-            throw new InvalidDataException(
-                $"the optimizer state's {what} is {dtype} [{string.Join(", ", shape)}], but the parameter is {parameter.dtype} [{string.Join(", ", parameter.shape)}]");
-        var length = reader.ReadInt32();
-        var bytes = reader.ReadBytes(length);
-        if (bytes.Length != length) throw new EndOfStreamException();
+        ScalarType.Float16 or ScalarType.BFloat16 => 2,
+        ScalarType.Float32 => 4,
+        _ => 8,
+    };
+
+    private static Tensor ReadTensor(StateReader input, Parameter parameter, long[] shape, string what)
+    {
+        var at = input.Offset;
+        var code = input.Int32(what + " element type");
+        var dtype = (ScalarType)code;
+        if (!FloatingTypes.Contains(dtype) || !FloatingTypes.Contains(parameter.dtype))
+            throw StateReader.Error(at, what + " element type",
+                $"expected a floating-point type code ({string.Join(", ", FloatingTypes.Select(t => $"{(int)t} for {t}"))}), like the parameter's {parameter.dtype}, found {code}");
+        var rank = input.Int32(what + " rank", shape.Length, shape.Length);
+        for (var d = 0; d < rank; d++)
+        {
+            at = input.Offset;
+            var size = input.Int64($"{what} size {d}");
+            if (size != shape[d])
+                throw StateReader.Error(at, $"{what} size {d}",
+                    $"expected {shape[d]} (the parameter is [{string.Join(", ", shape)}]), found {size}");
+        }
+        var numel = shape.Aggregate(1L, (a, b) => a * b);
+        var expected = numel * ElementSize(dtype);
+        if (expected > int.MaxValue)
+            throw StateReader.Error(input.Offset, what + " byte length", $"a state tensor of {expected} bytes is more than this format holds");
+        var length = input.Int32(what + " byte length", (int)expected, (int)expected);
+        var bytes = input.Bytes(length, what + " data");
         using var scope = NewDisposeScope();
         var tensor = empty(shape, dtype);
-        if (tensor.bytes.Length != length)
-            throw new InvalidDataException($"the optimizer state's {what} has {length} bytes, not the {tensor.bytes.Length} its shape needs");
         tensor.bytes = bytes;
         return tensor.to(parameter.dtype, parameter.device).MoveToOuterDisposeScope();
     }

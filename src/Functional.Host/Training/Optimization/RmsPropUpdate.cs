@@ -25,6 +25,8 @@ internal sealed class RmsPropUpdate : ParameterUpdate
         decayScalar = Hold(decay);
     }
 
+    protected override bool MakesSlot(int slot) => slot == 0 || momentum > 0;
+
     protected override void Update(int index, Parameter parameter, Tensor grad, double learningRate)
     {
         var g = decay == 0 ? grad : grad.add(parameter, decayScalar);

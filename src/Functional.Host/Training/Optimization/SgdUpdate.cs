@@ -25,6 +25,8 @@ internal sealed class SgdUpdate : ParameterUpdate
         decayScalar = Hold(decay);
     }
 
+    protected override bool MakesSlot(int slot) => momentum != 0;
+
     protected override void Update(int index, Parameter parameter, Tensor grad, double learningRate)
     {
         var g = decay == 0 ? grad : grad.add(parameter, decayScalar);

@@ -148,21 +148,31 @@ public sealed class TrainingOptimizer : IDisposable
 
     /// <summary>
     /// Restores a state saved by <see cref="SaveState()"/> from an optimizer of the same kind over parameters
-    /// of the same shapes and types (an <see cref="InvalidDataException"/> otherwise, and nothing changes).
-    /// The learning rate comes back too.
+    /// of the same shapes and types, holding every moment its step counts imply (an
+    /// <see cref="InvalidDataException"/> naming the byte offset, the field and what was expected otherwise, and
+    /// nothing changes). Every field is checked before anything is allocated from it. The learning rate comes back too.
     /// </summary>
     public void LoadState(byte[] state)
     {
         ArgumentNullException.ThrowIfNull(state);
         using var stream = new MemoryStream(state, writable: false);
-        LoadState(stream);
+        Load(stream, whole: true);
     }
 
-    /// <inheritdoc cref="LoadState(byte[])"/>
+    /// <summary>
+    /// Restores a state saved by <see cref="SaveState(Stream)"/>, read from the stream's position, as
+    /// <see cref="LoadState(byte[])"/> does; what follows the state in the stream is left unread.
+    /// </summary>
     public void LoadState(Stream stream)
     {
+        ArgumentNullException.ThrowIfNull(stream);
+        Load(stream, whole: false);
+    }
+
+    private void Load(Stream stream, bool whole)
+    {
         using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        learningRate = update.Load(reader);
+        learningRate = update.Load(reader, whole);
     }
 
     /// <summary>Frees the update rule's state (its moments).</summary>

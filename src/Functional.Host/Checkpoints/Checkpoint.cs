@@ -52,6 +52,9 @@ public static class Checkpoint
         WriteAtomically(Path.Combine(directory, MetadataFile), JsonSerializer.Serialize(metadata, Json));
     }
 
+    // Far above any model.json (the source it records is at most 16 MB): only a bound on what is read.
+    private const long MetadataLimit = 64L << 20;
+
     /// <summary>Reads model.json of a checkpoint folder.</summary>
     /// <exception cref="FileNotFoundException">the folder has no model.json</exception>
     /// <exception cref="CheckpointFormatException">it is not valid checkpoint metadata, or of an unknown format</exception>
@@ -62,7 +65,7 @@ public static class Checkpoint
             throw new FileNotFoundException($"{path}: no such file; is {directory} a checkpoint folder written by 'fnn train --out'?", path);
         try
         {
-            var metadata = JsonSerializer.Deserialize<CheckpointMetadata>(File.ReadAllText(path), Json)
+            var metadata = JsonSerializer.Deserialize<CheckpointMetadata>(Functional.Files.readText(MetadataLimit, path), Json)
                            ?? throw new CheckpointFormatException(path, "it is empty");
             if (metadata.Format != CheckpointMetadata.CurrentFormat)
                 throw new CheckpointFormatException(path, $"unknown format '{metadata.Format}' (expected {CheckpointMetadata.CurrentFormat})");

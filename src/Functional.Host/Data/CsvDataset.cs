@@ -72,11 +72,10 @@ public sealed class CsvDataset : IDataset, INormalizingReader
         ArgumentNullException.ThrowIfNull(path);
         options ??= new CsvOptions();
         CheckOptions(options);
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
         var separator = options.Separator
                         ?? (System.IO.Path.GetExtension(path).Equals(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',');
 
-        using var text = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
+        using var text = new StreamReader(Functional.Files.openRead(path), detectEncodingFromByteOrderMarks: true);
         var reader = new CsvReader(text, separator, path);
         var first = new List<string>();
         if (!reader.Read(first)) throw new DataFormatException(path, "the file is empty");

@@ -68,6 +68,9 @@ internal sealed record TrainingState
             File.WriteAllText(Path.Combine(next, StateFile), JsonSerializer.Serialize(state, Json));
         });
 
+    // Far above any training.json (a history of a million epochs fits): only a bound on what is read.
+    private const long StateLimit = 256L << 20;
+
     /// <summary>The state saved in a checkpoint folder (or, after a crash mid-save, in its previous copy).</summary>
     /// <exception cref="DirectoryNotFoundException">there is no such folder</exception>
     /// <exception cref="FileNotFoundException">the folder holds no training state</exception>
@@ -83,9 +86,9 @@ internal sealed record TrainingState
             throw new FileNotFoundException($"{path}: no such file; was {directory} written by a run with a checkpoint folder (fnn train --out)?", path);
         try
         {
-            var state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(path), Json)
+            var state = JsonSerializer.Deserialize<TrainingState>(Functional.Files.readText(StateLimit, path), Json)
                         ?? throw new CheckpointFormatException(path, "it is empty");
-            return (state, File.ReadAllBytes(Path.Combine(full, OptimizerFile)), full);
+            return (state, Functional.Files.readBytes(int.MaxValue, Path.Combine(full, OptimizerFile)), full);
         }
         catch (JsonException e)
         {

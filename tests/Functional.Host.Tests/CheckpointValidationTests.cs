@@ -268,4 +268,87 @@ public sealed class CheckpointValidationTests : IDisposable
         var e = Assert.Throws<CheckpointFormatException>(() => network.Fit(data, null, Options(4, checkpoint, checkpoint)));
         Assert.True(e.Message.StartsWith($"{path}: {expected}", StringComparison.Ordinal), e.Message);
     }
+
+    // ---- model.json ----
+
+    private string ChangedMetadata(Action<JsonObject> change)
+    {
+        var checkpoint = Trained();
+        var path = Path.Combine(checkpoint, Checkpoint.MetadataFile);
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        change(json);
+        File.WriteAllText(path, json.ToJsonString());
+        return path;
+    }
+
+    [Theory]
+    [InlineData("model=null", "model: is null (it is required)")]
+    [InlineData("model=missing", "model: missing (it is required)")]
+    [InlineData("model=\"\"", "model: is empty (expected a non-empty string)")]
+    [InlineData("model=5", "model: expected a string, found 5")]
+    [InlineData("sourceSha256=\"abc\"", "sourceSha256: expected 64 hexadecimal digits (a SHA-256), found \"abc\"")]
+    [InlineData("parameters=null", "parameters: is null (it is required)")]
+    [InlineData("parameters[0]=null", "parameters[0]: expected an object (a parameter's name and shape), found null")]
+    [InlineData("parameters[0].shape=[-4,2]", "parameters[0].shape[0]: expected a whole number from 0 to 2147483647, found -4")]
+    [InlineData("hyperparameters=null", "hyperparameters: is null (it is required)")]
+    [InlineData("precision=\"float16\"", "unknown precision 'float16' (expected float32 or float64)")]
+    [InlineData("created=\"yesterday\"", "created: expected a date and time (ISO 8601), found the string \"yesterday\"")]
+    [InlineData("training.epochs=-1", "training.epochs: expected a whole number from 0 to 2147483647, found -1")]
+    public void A_wrong_field_in_model_json_is_named_with_what_was_expected(string change, string expected)
+    {
+        var path = ChangedMetadata(json => Apply(json, change));
+        var e = Assert.Throws<CheckpointFormatException>(() => Checkpoint.ReadMetadata(Path.GetDirectoryName(path)!));
+        Assert.True(e.Message.StartsWith($"{path}: {expected}", StringComparison.Ordinal), e.Message);
+        // And loading the network says the same, not "weights belong to model , not Xor".
+        Assert.StartsWith($"{path}: {expected}", Assert.Throws<CheckpointFormatException>(() => Network.Load(Repository.XorSource, Path.GetDirectoryName(path)!)).Message);
+    }
+
+    [Fact]
+    public void A_parameter_list_that_disagrees_with_the_model_is_named()
+    {
+        var path = ChangedMetadata(json => json["parameters"]!.AsArray().RemoveAt(3));
+        using var network = XorFile.Compile("Xor");
+        var e = Assert.Throws<CheckpointMismatchException>(() => network.LoadWeights(Path.GetDirectoryName(path)!));
+        Assert.Equal($"{path}: parameters: lists 3 parameters, but Xor has 4 (the first not listed is '2.bias')", e.Message);
+    }
+
+    // ---- weights.safetensors, against the model ----
+
+    /// <summary>The checkpoint's weights with one more tensor declared: <paramref name="bytes"/> long, in a sparse file.</summary>
+    private string WithExtraTensor(long bytes)
+    {
+        var checkpoint = Trained();
+        var path = Path.Combine(checkpoint, Checkpoint.WeightsFile);
+        var original = File.ReadAllBytes(path);
+        var headerLength = (int)BinaryPrimitives.ReadUInt64LittleEndian(original);
+        var header = JsonNode.Parse(original.AsSpan(8, headerLength))!.AsObject();
+        var dataLength = original.Length - 8L - headerLength;
+        header["huge"] = new JsonObject
+        {
+            ["dtype"] = "F32", ["shape"] = new JsonArray(bytes / 4), ["data_offsets"] = new JsonArray(dataLength, dataLength + bytes),
+        };
+        var text = System.Text.Encoding.UTF8.GetBytes(header.ToJsonString());
+        var padded = text.Concat(Enumerable.Repeat((byte)' ', (8 - text.Length % 8) % 8)).ToArray();
+        using var stream = File.Create(path);
+        var prefix = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)padded.Length);
+        stream.Write(prefix);
+        stream.Write(padded);
+        stream.Write(original, 8 + headerLength, (int)dataLength);
+        stream.SetLength(stream.Length + bytes); // sparse: no disk, and no memory unless something reads it
+        return path;
+    }
+
+    [Fact]
+    public void A_weights_file_declaring_an_extra_100_GB_tensor_is_refused_from_its_header()
+    {
+        var path = WithExtraTensor(100L << 30);
+        var before = GC.GetTotalMemory(false);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var network = XorFile.Compile("Xor");
+        var e = Assert.Throws<CheckpointMismatchException>(() => network.LoadWeights(Path.GetDirectoryName(path)!));
+        Assert.Equal($"{path}: these weights are for a different network: missing none, unexpected huge", e.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}"); // reading 100 GB would take minutes
+        Assert.Equal(SafeTensors.ReadHeader(path).Entries.Count, 5); // the header itself is sound: only the comparison refuses it
+    }
 }

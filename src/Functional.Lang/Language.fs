@@ -17,15 +17,13 @@ let private nowhere file = Range.make file (0, 0) (0, 0)
 /// Far more than any program; a bound so that a path like /dev/zero cannot be read forever.
 let private largestSource = 16 * 1024 * 1024
 
-/// A source file's text, read up to the bound. Only regular files: a device or a pipe (/dev/stdin,
-/// /dev/zero) could block or never end.
+/// A source file's text, read up to the bound. Only regular files (Files): a device or a pipe (/dev/stdin,
+/// /dev/zero, a FIFO) could block or never end.
 let readSource (path: string) : Result<string, string> =
-    let info = FileInfo path
-    let target = match info.ResolveLinkTarget true with null -> info.FullName | t -> t.FullName
-    if target.StartsWith "/dev/" || target.StartsWith "/proc/" || target.StartsWith "/sys/" then
-        Error "it is not a regular file"
-    else
-        use reader = new StreamReader(path)
+    match Functional.Files.problem path with
+    | Some why -> Error why
+    | None ->
+        use reader = new StreamReader(Functional.Files.openRead path)
         let text = Text.StringBuilder()
         let chunk = Array.zeroCreate<char> 65536
         let mutable finished = false

@@ -10,14 +10,9 @@ open Functional.Cli.Output
 /// `fnn eval FILE --weights DIR --data PATH`: ends with `loss: X` and, for classifiers, `accuracy: X`.
 let run (args: ParseResults<EvalArgs>) =
     let path = args.GetResult EvalArgs.File
-    let device = args.TryGetResult EvalArgs.Device |> Option.map ComputeDevice.Parse |> Option.defaultValue ComputeDevice.Cpu
-    let options =
-        NetworkLoadOptions(
-            Device = device,
-            Hyperparameters = Summary.overrides (args.GetResults EvalArgs.Set),
-            RequireUnchangedSource = args.Contains EvalArgs.Strict)
-    use network = Network.Load(path, args.GetResult EvalArgs.Weights, options)
-    warnings network.Warnings
+    use network =
+        Functional.Cli.Loading.trainedNetwork path (args.GetResult EvalArgs.Weights) (args.TryGetResult EvalArgs.Device)
+            (args.GetResults EvalArgs.Set) (args.Contains EvalArgs.Strict)
     use raw = Functional.Cli.DataFiles.openData (args.GetResult EvalArgs.Data) (args.TryGetResult EvalArgs.Labels)
     let data = Functional.Data.DatasetExtensions.Normalize(raw, Functional.Cli.DataFiles.normalization (args.TryGetResult EvalArgs.Normalize) raw)
     let classes = data.TargetKind = Functional.Data.TargetKind.ClassIndex

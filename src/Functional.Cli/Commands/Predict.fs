@@ -25,20 +25,15 @@ let parseValues (text: string) : Result<float32[], string> =
 let run (args: ParseResults<PredictArgs>) =
     let path = args.GetResult PredictArgs.File
     let weights = args.GetResult PredictArgs.Weights
-    let device = args.TryGetResult PredictArgs.Device |> Option.map ComputeDevice.Parse |> Option.defaultValue ComputeDevice.Cpu
     let inputs = args.GetResults PredictArgs.Input |> List.map parseValues
     match inputs |> List.tryPick (function Error e -> Some e | Ok _ -> None) with
     | Some message ->
         error message
         Exit.failed
     | None ->
-        let options =
-            NetworkLoadOptions(
-                Device = device,
-                Hyperparameters = Summary.overrides (args.GetResults PredictArgs.Set),
-                RequireUnchangedSource = args.Contains PredictArgs.Strict)
-        use network = Network.Load(path, weights, options)
-        warnings network.Warnings
+        use network =
+            Functional.Cli.Loading.trainedNetwork path weights (args.TryGetResult PredictArgs.Device)
+                (args.GetResults PredictArgs.Set) (args.Contains PredictArgs.Strict)
         let examples = inputs |> List.map (function Ok v -> v | Error _ -> [||]) |> Array.ofList
         let outputs = network.Predict examples
         for output in outputs do

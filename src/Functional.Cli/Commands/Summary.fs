@@ -7,16 +7,6 @@ open Functional.Networks
 open Functional.Cli.Arguments
 open Functional.Cli.Output
 
-/// `--set name=value` options as the host takes them.
-let overrides (assignments: string list) =
-    assignments
-    |> List.map (fun a ->
-        match a.IndexOf '=' with
-        | i when i > 0 -> a.Substring(0, i).Trim(), a.Substring(i + 1).Trim()
-        | _ -> raise (ArgumentException(sprintf "--set %s: expected name=value, as in --set dim=64" a)))
-    |> dict
-    |> Collections.Generic.Dictionary
-
 let private thousands (n: int64) = n.ToString("N0", Globalization.CultureInfo.InvariantCulture)
 
 let private show (model: Functional.Lang.Checking.Model) =
@@ -35,7 +25,7 @@ let private show (model: Functional.Lang.Checking.Model) =
 
 let run (args: ParseResults<SummaryArgs>) =
     let path = args.GetResult SummaryArgs.File
-    let file = FnnFile.Load(path, overrides (args.GetResults SummaryArgs.Set))
+    let file = FnnFile.Load(path, Functional.Cli.Loading.overrides (args.GetResults SummaryArgs.Set))
     let models = Functional.Cli.Output.models file (args.TryGetResult SummaryArgs.Model) file.ModelNames
     if models.IsEmpty then
         error (sprintf "%s has no models" path)

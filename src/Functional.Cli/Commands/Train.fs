@@ -152,7 +152,7 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
 
 let run (args: ParseResults<TrainArgs>) =
     let path = args.GetResult TrainArgs.File
-    let sets = Summary.overrides (args.GetResults TrainArgs.Set)
+    let sets = Functional.Cli.Loading.overrides (args.GetResults TrainArgs.Set)
     // A resumed run continues the checkpoint's network: its recorded hyperparameters, and its source unchanged.
     let file =
         match args.TryGetResult TrainArgs.Resume with

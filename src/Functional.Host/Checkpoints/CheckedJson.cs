@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 
 namespace Functional.Checkpoints;
@@ -16,10 +15,10 @@ internal sealed class CheckedJson
     /// <summary>The file, as errors name it.</summary>
     public string File { get; }
 
-    /// <summary>The file's root object, parsed from its bytes (UTF-8, no duplicate keys).</summary>
-    public static (CheckedJson Json, JsonElement Root) Read(string path)
+    /// <summary>The file's root object, parsed from its bytes (a regular file of at most <paramref name="limit"/> bytes, UTF-8, no duplicate keys).</summary>
+    public static (CheckedJson Json, JsonElement Root) Read(string path, long limit)
     {
-        var bytes = CheckpointFile.ReadAllBytes(path, CheckpointFile.MaxJsonBytes);
+        var bytes = Functional.Files.readBytes(limit, path);
         var json = new CheckedJson(path);
         if (bytes.Length == 0 || bytes.All(b => b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t'))
             throw new CheckpointFormatException(path, "it is empty (expected a JSON object)");

@@ -52,6 +52,9 @@ public static class Checkpoint
         WriteAtomically(Path.Combine(directory, MetadataFile), JsonSerializer.Serialize(metadata, Json));
     }
 
+    // Far above any model.json (the source it records is at most 16 MB): only a bound on what is read.
+    private const long MetadataLimit = 64L << 20;
+
     /// <summary>Reads model.json of a checkpoint folder.</summary>
     /// <exception cref="FileNotFoundException">the folder has no model.json</exception>
     /// <exception cref="CheckpointFormatException">it is not valid checkpoint metadata, or of an unknown format</exception>
@@ -66,7 +69,7 @@ public static class Checkpoint
     /// <summary>Reads model.json, every field required and checked; the message names a wrong field (its JSON path) and what was expected.</summary>
     internal static CheckpointMetadata ReadMetadataFile(string path)
     {
-        var (json, root) = CheckedJson.Read(path);
+        var (json, root) = CheckedJson.Read(path, MetadataLimit);
         var format = json.Text(root, "", "format", 256);
         if (format != CheckpointMetadata.CurrentFormat)
             throw new CheckpointFormatException(path, $"unknown format '{Excerpt.@short(format)}' (expected {CheckpointMetadata.CurrentFormat})");

@@ -282,7 +282,7 @@ public static class SafeTensors
 
     private static FileStream OpenRead(string path) =>
         // Unbuffered: the data is read straight into the tensors' memory in large blocks.
-        new(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
+        Functional.Files.openReadWith(0, FileOptions.SequentialScan, path);
 
     private static void EnsureLittleEndian()
     {

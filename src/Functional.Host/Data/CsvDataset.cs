@@ -44,33 +44,48 @@ public sealed class CsvDataset : IDataset, INormalizingReader
     /// <summary>For class labels: the name of each class index (pass it as <see cref="CsvOptions.ClassNames"/> for a test set); else null.</summary>
     public IReadOnlyList<string>? ClassNames { get; }
 
+    /// <inheritdoc/>
     public int Count => examples.Count;
+    /// <inheritdoc/>
     public int[] FeatureShape => examples.FeatureShape;
+    /// <inheritdoc/>
     public TargetKind TargetKind => examples.TargetKind;
+    /// <inheritdoc/>
     public int[] TargetShape => examples.TargetShape;
+    /// <inheritdoc/>
     public int? ClassCount => examples.ClassCount;
 
+    /// <inheritdoc/>
     public Batch ReadBatch(ReadOnlySpan<int> indices) => examples.ReadBatch(indices);
 
     Batch INormalizingReader.ReadBatch(ReadOnlySpan<int> indices, Normalization normalization) => examples.Read(indices, normalization);
 
+    /// <summary>Nothing to free: the examples are managed arrays.</summary>
     public void Dispose() { }
 
     /// <summary>Reads and checks a CSV file.</summary>
     /// <exception cref="FileNotFoundException">no such file</exception>
-    /// <exception cref="DataFormatException">a bad number, a row of the wrong length, an unknown column or class (with line and column)</exception>
+    /// <exception cref="DataFormatException">a bad number, a row of the wrong length, an unknown column or class (with line and column);
+    /// a field, record, field count or file size beyond <see cref="CsvOptions.Limits"/></exception>
     /// <exception cref="ArgumentException">the options contradict themselves</exception>
     public static CsvDataset Open(string path, CsvOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= new CsvOptions();
         CheckOptions(options);
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
         var separator = options.Separator
                         ?? (System.IO.Path.GetExtension(path).Equals(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',');
 
-        using var text = new StreamReader(path, detectEncodingFromByteOrderMarks: true);
-        var reader = new CsvReader(text, separator, path);
+        var limits = options.Limits ?? new CsvLimits();
+        var file = Functional.Files.openRead(path);
+        if (file.Length > limits.MaxFileBytes)
+        {
+            var length = file.Length;
+            file.Dispose();
+            throw new DataFormatException(path, $"the file is {length} bytes, more than the {limits.MaxFileBytes} a CSV file may have (CsvLimits.MaxFileBytes)");
+        }
+        using var text = new StreamReader(file, detectEncodingFromByteOrderMarks: true);
+        var reader = new CsvReader(text, separator, path, limits);
         var first = new List<string>();
         if (!reader.Read(first)) throw new DataFormatException(path, "the file is empty");
         var firstLine = reader.RecordLine;
@@ -138,7 +153,7 @@ public sealed class CsvDataset : IDataset, INormalizingReader
             if (index < 0) index = names.FindIndex(n => n.Equals(name, StringComparison.OrdinalIgnoreCase));
             return index >= 0
                 ? index
-                : throw new DataFormatException(path, $"there is no column named '{name}'; the columns are {string.Join(", ", names)}", 1);
+                : throw new DataFormatException(path, $"there is no column named '{Functional.Excerpt.@short(name)}'; the columns are {Functional.Excerpt.ofText(200, string.Join(", ", names))}", 1);
         }
         var at = column.Index < 0 ? columns + column.Index : column.Index;
         return at >= 0 && at < columns
@@ -188,8 +203,8 @@ public sealed class CsvDataset : IDataset, INormalizingReader
             var text = field.Trim();
             if (text.Length == 0) throw Error("the field is empty; a number is expected", line, column);
             if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
-                throw Error($"'{text}' is not a number", line, column);
-            if (!float.IsFinite(value)) throw Error($"'{text}' is not a finite number", line, column);
+                throw Error($"'{Functional.Excerpt.@short(text)}' is not a number", line, column);
+            if (!float.IsFinite(value)) throw Error($"'{Functional.Excerpt.@short(text)}' is not a finite number", line, column);
             return value;
         }
 
@@ -200,7 +215,7 @@ public sealed class CsvDataset : IDataset, INormalizingReader
             if (options.ClassNames is { } classes)
             {
                 var index = IndexOf(classes, text);
-                return index >= 0 ? index : throw Error($"'{text}' is not one of the classes {string.Join(", ", classes)}", line, column);
+                return index >= 0 ? index : throw Error($"'{Functional.Excerpt.@short(text)}' is not one of the classes {Functional.Excerpt.ofText(200, string.Join(", ", classes))}", line, column);
             }
             if (!labelNames.TryGetValue(text, out var id)) labelNames.Add(text, id = labelNames.Count);
             return id;
@@ -214,7 +229,7 @@ public sealed class CsvDataset : IDataset, INormalizingReader
         }
 
         private DataFormatException Error(string problem, int line, int column) =>
-            new(path, names is null ? problem : $"{problem} (column '{names[column]}')", line, column + 1);
+            new(path, names is null ? problem : $"{problem} (column '{Functional.Excerpt.@short(names[column])}')", line, column + 1);
 
         public CsvDataset Finish(List<string>? columnNames)
         {

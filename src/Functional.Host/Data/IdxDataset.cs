@@ -35,10 +35,15 @@ public sealed partial class IdxDataset : IDataset, INormalizingReader
     /// <summary>The labels file, as given or as found beside the images.</summary>
     public string LabelsPath { get; }
 
+    /// <inheritdoc/>
     public int Count => images.Header.Count;
+    /// <inheritdoc/>
     public int[] FeatureShape => images.Header.ExampleShape;
+    /// <inheritdoc/>
     public TargetKind TargetKind => labels is null ? TargetKind.Values : TargetKind.ClassIndex;
+    /// <inheritdoc/>
     public int[] TargetShape => [.. targetShape];
+    /// <inheritdoc/>
     public int? ClassCount { get; }
 
     /// <summary>Opens and checks an images file and its labels file (found by the MNIST naming when not given).</summary>
@@ -124,6 +129,7 @@ public sealed partial class IdxDataset : IDataset, INormalizingReader
         return (labels, classCount ?? (int)(max + 1));
     }
 
+    /// <inheritdoc/>
     public Batch ReadBatch(ReadOnlySpan<int> indices) => Read(indices, Normalization.None);
 
     Batch INormalizingReader.ReadBatch(ReadOnlySpan<int> indices, Normalization normalization) => Read(indices, normalization);

@@ -27,8 +27,7 @@ internal sealed class IdxFile : IDisposable
     /// <param name="intoMemory">read the data into memory even when the file is raw</param>
     public static IdxFile Open(string path, bool labels, long inMemoryLimit, bool intoMemory = false)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var stream = Functional.Files.openRead(path);
         try
         {
             var gzipped = stream.ReadByte() == 0x1F && stream.ReadByte() == 0x8B;
@@ -55,8 +54,8 @@ internal sealed class IdxFile : IDisposable
             stream.ReadExactly(data);
             return new IdxFile(path, header, new MemoryRecordSource(data));
         }
-        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
-        return new IdxFile(path, header, new FileRecordSource(handle, header.HeaderBytes, path));
+        var file = Functional.Files.openReadWith(0, FileOptions.RandomAccess, path);
+        return new IdxFile(path, header, new FileRecordSource(file.SafeFileHandle, header.HeaderBytes, path, owner: file));
     }
 
     // A gzip stream is not seekable, so reading record i means decompressing everything before it. We therefore

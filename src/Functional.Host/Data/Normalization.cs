@@ -27,6 +27,7 @@ public sealed class Normalization
     /// <summary>Leaves features as they are.</summary>
     public static Normalization None { get; } = new(NormalizationKind.None, 1, [], []);
 
+    /// <summary>Which rule: none, a scale, or a per-feature standardization.</summary>
     public NormalizationKind Kind { get; }
 
     /// <summary>For <see cref="NormalizationKind.Scale"/>: what features are divided by (else 1).</summary>
@@ -166,6 +167,7 @@ public sealed class Normalization
                 $"the standardization was computed for examples of {mean.Length} values but these have {elements} ({shape()})");
     }
 
+    /// <summary>The rule as the command line writes it (<c>scale:255</c>).</summary>
     public override string ToString() => Kind switch
     {
         NormalizationKind.None => "none",

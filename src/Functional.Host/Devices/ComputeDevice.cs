@@ -7,9 +7,13 @@ public sealed record ComputeDevice
 {
     private ComputeDevice(DeviceType type, int index) => (Type, Index) = (type, index);
 
+    /// <summary>CPU or CUDA.</summary>
     public DeviceType Type { get; }
+
+    /// <summary>The CUDA device's index; -1 for the CPU.</summary>
     public int Index { get; }
 
+    /// <summary>The CPU.</summary>
     public static ComputeDevice Cpu { get; } = new(DeviceType.CPU, -1);
 
     /// <summary>CUDA device <paramref name="index"/>; checked when the network is built.</summary>
@@ -50,5 +54,6 @@ public sealed record ComputeDevice
         return new torch.Device(DeviceType.CUDA, Index);
     }
 
+    /// <summary>The device as <see cref="Parse"/> reads it: <c>cpu</c> or <c>cuda:N</c>.</summary>
     public override string ToString() => Type == DeviceType.CPU ? "cpu" : $"cuda:{Index}";
 }

@@ -54,7 +54,7 @@ public sealed class FnnFile
     /// <exception cref="ArgumentException">an override is not a number, true, false or a string</exception>
     public static FnnFile Load(string path, IReadOnlyDictionary<string, string>? hyperparameters = null)
     {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
+        Functional.Files.ensureRegular(path);
         var text = Language.readSource(path);
         if (text.IsError) throw new IOException($"{path}: {text.ErrorValue}");
         return FromSource(text.ResultValue, path, hyperparameters);

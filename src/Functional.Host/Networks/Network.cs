@@ -76,7 +76,7 @@ public sealed class Network : IDisposable
     /// Moves the weights (parameters and buffers, as a whole) to <paramref name="device"/> and
     /// <paramref name="precision"/>: the network computes as before, in the new precision, and trains on.
     /// The parameters are new objects afterwards: an optimizer built over the old ones must follow them
-    /// (<see cref="TrainingOptimizer.Follow"/>); a run resumed from a checkpoint converts its optimizer state.
+    /// (<see cref="Training.Optimization.TrainingOptimizer.Follow"/>); a run resumed from a checkpoint converts its optimizer state.
     /// </summary>
     public void To(Devices.ComputeDevice device, Precision precision)
     {

@@ -68,6 +68,9 @@ internal sealed record TrainingState
             File.WriteAllText(Path.Combine(next, StateFile), JsonSerializer.Serialize(state, Json));
         });
 
+    // Far above any training.json (a history of a million epochs fits): only a bound on what is read.
+    private const long StateLimit = 256L << 20;
+
     /// <summary>The state saved in a checkpoint folder (or, after a crash mid-save, in its previous copy).</summary>
     /// <exception cref="DirectoryNotFoundException">there is no such folder</exception>
     /// <exception cref="FileNotFoundException">the folder holds no training state</exception>
@@ -86,7 +89,7 @@ internal sealed record TrainingState
         var optimizerPath = Path.Combine(full, OptimizerFile);
         if (!File.Exists(optimizerPath))
             throw new FileNotFoundException($"{optimizerPath}: no such file; a checkpoint to resume from holds the optimizer's state beside {StateFile}", optimizerPath);
-        return (state, CheckpointFile.ReadAllBytes(optimizerPath, int.MaxValue), full);
+        return (state, Functional.Files.readBytes(int.MaxValue, optimizerPath), full);
     }
 
     // Far beyond any real run; bounds that keep every count and time a number the session can use.
@@ -97,7 +100,7 @@ internal sealed record TrainingState
     /// <exception cref="CheckpointFormatException">a field is wrong: the message names it (its JSON path) and what was expected</exception>
     internal static TrainingState Read(string path)
     {
-        var (json, root) = CheckedJson.Read(path);
+        var (json, root) = CheckedJson.Read(path, StateLimit);
         var epoch = json.Int(root, "", "epoch", 1, MaxEpochs);
         var steps = json.Integer(root, "", "steps", 0, long.MaxValue / 2);
         int? shuffleSeed = CheckedJson.Optional(root, "shuffleSeed") is { } seed ? (int)json.Integer(seed, "shuffleSeed", int.MinValue, int.MaxValue) : null;

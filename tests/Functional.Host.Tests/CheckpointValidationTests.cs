@@ -350,4 +350,46 @@ public sealed class CheckpointValidationTests : IDisposable
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}"); // reading 100 GB would take minutes
         Assert.Equal(5, SafeTensors.ReadHeader(path).Entries.Count); // the header itself is sound: only the comparison refuses it
     }
+
+    [Fact]
+    public void Weights_holding_NaN_are_refused_naming_the_tensor()
+    {
+        var checkpoint = Trained();
+        var path = Path.Combine(checkpoint, Checkpoint.WeightsFile);
+        var header = SafeTensors.ReadHeader(path);
+        var entry = header.Entries.Single(e => e.Name == "0.weight");
+        var bytes = File.ReadAllBytes(path);
+        BitConverter.GetBytes(float.NaN).CopyTo(bytes, header.DataStart + entry.DataBegin);
+        File.WriteAllBytes(path, bytes);
+        using var network = XorFile.Compile("Xor");
+        Assert.Equal($"{path}: '0.weight' holds NaN or infinite values: these weights cannot predict anything",
+            Assert.Throws<CheckpointFormatException>(() => network.LoadWeights(checkpoint)).Message);
+    }
+
+    [Fact]
+    public void An_optimizer_step_count_beyond_the_runs_steps_is_refused()
+    {
+        var checkpoint = Trained();
+        var path = Path.Combine(checkpoint, TrainingState.OptimizerFile);
+        var bytes = File.ReadAllBytes(path);
+        // sgd's first step count: magic 27, version 4, "sgd" 4, rate 8, count 4, slot count 4, "momentum_buffer" 16.
+        Assert.Equal(4L, BitConverter.ToInt64(bytes, 67)); // two epochs of two batches
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(67), 1L << 40);
+        File.WriteAllBytes(path, bytes);
+        using var data = XorData();
+        using var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 });
+        var e = Assert.Throws<CheckpointFormatException>(() => network.Fit(data, null, Options(4, checkpoint, checkpoint)));
+        Assert.Equal($"{path}: at byte 67 (parameter 0's step count): expected a number from 0 to 4 (the run's steps), found 1099511627776", e.Message);
+    }
+
+    [Fact]
+    public void A_plateau_best_value_in_another_schedules_state_is_refused()
+    {
+        var path = ChangedState(json => json["schedule"]!["best"] = 1.5);
+        using var data = XorData();
+        using var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 });
+        var checkpoint = Path.GetDirectoryName(path)!;
+        var e = Assert.Throws<CheckpointFormatException>(() => network.Fit(data, null, Options(4, checkpoint, checkpoint)));
+        Assert.StartsWith($"{path}: schedule: the state holds reduce-on-plateau's best value or counters, but the schedule is", e.Message);
+    }
 }

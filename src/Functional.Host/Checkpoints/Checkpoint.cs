@@ -154,6 +154,11 @@ public static class Checkpoint
         RequireFits(SafeTensors.ReadHeader(weightsPath), state, weightsPath, model);
         RequireListedParameters(metadata, module, Path.Combine(directory, MetadataFile));
         using var file = SafeTensors.Load(weightsPath);
+        // Weights that are NaN or infinite would make every prediction NaN: refuse them, naming the first.
+        using (torch.NewDisposeScope())
+            foreach (var (name, tensor) in file.Tensors)
+                if (tensor.is_floating_point() && !torch.isfinite(tensor).all().item<bool>())
+                    throw new CheckpointFormatException(weightsPath, $"'{Excerpt.@short(name)}' holds NaN or infinite values: these weights cannot predict anything");
         cancellation.ThrowIfCancellationRequested(); // the last moment at which no weight has changed
         using var noGrad = torch.no_grad();
         foreach (var (name, target) in state)

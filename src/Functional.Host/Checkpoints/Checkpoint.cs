@@ -210,8 +210,17 @@ public static class Checkpoint
 
     private static void WriteAtomically(string path, string text)
     {
-        var temp = path + CheckpointFolder.TemporarySuffix;
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
+        // A name of its own: two savers into one folder never write the same temporary file.
+        var temp = $"{path}.{Guid.NewGuid():N}{CheckpointFolder.TemporarySuffix}";
+        try
+        {
+            File.WriteAllText(temp, text);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
     }
 }

@@ -30,7 +30,8 @@ public static class Checkpoint
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    internal static void Save(CompiledModel module, FnnFile source, NetworkOptions options, string directory, TrainingSummary? training)
+    internal static void Save(CompiledModel module, FnnFile source, NetworkOptions options, string directory, TrainingSummary? training,
+        IReadOnlyList<string>? classes)
     {
         CheckpointFolder.RequireWritable(directory);
         Directory.CreateDirectory(directory);
@@ -47,6 +48,7 @@ public static class Checkpoint
             Output = model.Output.ToString(),
             Parameters = module.named_parameters().Select(p => new CheckpointMetadata.ParameterInfo(p.name, p.parameter.shape)).ToList(),
             Precision = options.Precision == Precision.Float64 ? "float64" : "float32",
+            Classes = classes?.ToList(),
             Training = training,
         };
         WriteAtomically(Path.Combine(directory, MetadataFile), JsonSerializer.Serialize(metadata, Json));

@@ -11,7 +11,7 @@ namespace Functional.Data;
 /// The parser is our own (<see cref="CsvReader"/>, RFC 4180): every error must name the file, the line and the
 /// column, and the numbers go straight into float arrays without a row object per line.
 /// </remarks>
-public sealed class CsvDataset : IDataset, INormalizingReader
+public sealed class CsvDataset : IDataset, INormalizingReader, IClassNamed
 {
     // Whole-number labels are used as class indices directly; this bounds the class count that can create.
     private const int MaxClassIndex = 1 << 20;

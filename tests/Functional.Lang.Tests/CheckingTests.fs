@@ -15,6 +15,10 @@ let private xor =
 [<Tests>]
 let tests =
     testList "Checking" [
+        bad "crossEntropy on a model with one output is refused where the loss is given"
+            "model One : [2] -> [1] =\n    dense 1\n\ntrain One with\n    loss = crossEntropy\n"
+            "5:12" "crossEntropy needs an output per class"
+
         test "--set values: a too-large integer says so, with the limit" {
             let message text = match Language.parseOverride text with Error m -> m | Ok _ -> failtestf "%s was accepted" text
             Expect.stringContains (message "dim=99999999999") "the integer 99999999999 is too large: an integer is at most 2147483647" "too large"

@@ -45,6 +45,14 @@ public sealed class CheckpointTests : IDisposable
         Assert.Contains("classes (zero) are not the training data's (one, zero)", e.Message);
         using var mapped = CsvDataset.Open(other, new CsvOptions { ClassNames = loaded.ClassNames });
         loaded.Fit(data, mapped, options);
+
+        // The field is checked like every other of model.json.
+        var json = Path.Combine(saved, Checkpoint.MetadataFile);
+        var text = File.ReadAllText(json);
+        File.WriteAllText(json, text.Replace("\"one\",", "\"zero\","));
+        Assert.Contains("classes: 'zero' is listed twice", Assert.Throws<CheckpointFormatException>(() => Checkpoint.ReadMetadata(saved)).Message);
+        File.WriteAllText(json, System.Text.RegularExpressions.Regex.Replace(text, "\"classes\": \\[[^\\]]*\\]", "\"classes\": 7"));
+        Assert.Contains("classes: expected an array of class names or null, found 7", Assert.Throws<CheckpointFormatException>(() => Checkpoint.ReadMetadata(saved)).Message);
     }
 
     [Fact]

@@ -112,6 +112,16 @@ public static class Checkpoint
                 json.Text(t, "training", "loss", 1024),
                 json.Number(t, "training", "finalLoss", double.MinValue, double.MaxValue, _ => true));
         }
+        // Optional: only data with named classes (CSV labels) records them.
+        List<string>? classes = null;
+        if (CheckedJson.Optional(root, "classes") is { } c)
+        {
+            if (c.ValueKind != JsonValueKind.Array) throw json.Error("classes", $"expected an array of class names or null, found {CheckedJson.Found(c)}");
+            if (c.GetArrayLength() > 1 << 20) throw json.Error("classes", $"expected at most {1 << 20} class names, found {c.GetArrayLength()}");
+            classes = c.EnumerateArray().Select((n, i) => json.Text(n, $"classes[{i}]", Data.CsvLimits.DefaultMaxFieldLength)).ToList();
+            var twice = classes.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+            if (twice is not null) throw json.Error("classes", $"'{Excerpt.@short(twice.Key)}' is listed twice");
+        }
         var created = json.Field(root, "", "created");
         if (created.ValueKind != JsonValueKind.String || !created.TryGetDateTimeOffset(out var when))
             throw json.Error("created", $"expected a date and time (ISO 8601), found {CheckedJson.Found(created)}");
@@ -126,6 +136,7 @@ public static class Checkpoint
             Output = json.Text(root, "", "output"),
             Parameters = parameters,
             Precision = json.Text(root, "", "precision", 16),
+            Classes = classes,
             Training = training,
             Created = when,
             FunctionalVersion = json.Text(root, "", "functionalVersion", 64),

@@ -2,14 +2,17 @@
 module Functional.Cli.DataFiles
 
 open System
+open System.Collections.Generic
 open System.Globalization
 open Functional.Data
 
-/// Opens a data file by its kind: .csv/.tsv as CSV (the last column the label), anything else as IDX
-/// images whose labels are beside them (or `labels`).
-let openData (path: string) (labels: string option) : IDataset =
+/// Opens a data file by its kind: .csv/.tsv as CSV (the last column the label; its class names `classes`
+/// when given, a training set's, so that its labels mean the same), anything else as IDX images whose
+/// labels are beside them (or `labels`).
+let openData (path: string) (labels: string option) (classes: IReadOnlyList<string> option) : IDataset =
     let lower = path.ToLowerInvariant()
-    if lower.EndsWith ".csv" || lower.EndsWith ".tsv" then CsvDataset.Open(path) :> IDataset
+    if lower.EndsWith ".csv" || lower.EndsWith ".tsv" then
+        CsvDataset.Open(path, CsvOptions(ClassNames = Option.toObj classes)) :> IDataset
     else IdxDataset.Open(path, Option.toObj labels) :> IDataset
 
 /// `none`, `scale` (÷255), `scale:X` or `standardize` (computed on `reference`).

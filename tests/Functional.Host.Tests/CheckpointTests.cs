@@ -17,6 +17,37 @@ public sealed class CheckpointTests : IDisposable
     public void Dispose() => Directory.Delete(directory, recursive: true);
 
     [Fact]
+    public void A_network_records_the_class_names_it_was_trained_with_and_loads_them_back()
+    {
+        var csv = Path.Combine(directory, "points.csv");
+        File.WriteAllText(csv, "a,b,label\n0,0,zero\n0,1,one\n1,0,one\n1,1,zero\n");
+        var source = Path.Combine(directory, "two.fnn");
+        File.WriteAllText(source, "model Two : [2] -> [2] =\n    dense 2\n");
+        var saved = Path.Combine(directory, "saved");
+        using var data = CsvDataset.Open(csv);
+        var options = new TrainingOptions { Loss = Loss.CrossEntropy, Epochs = 1 };
+        using (var network = FnnFile.Load(source).Compile("Two", new NetworkOptions { Seed = 1 }))
+        {
+            Assert.Null(network.ClassNames);
+            network.Fit(data, null, options);
+            Assert.Equal(["one", "zero"], network.ClassNames);
+            network.Save(saved);
+        }
+        Assert.Equal(["one", "zero"], Checkpoint.ReadMetadata(saved).Classes);
+        using var loaded = Network.Load(source, saved);
+        Assert.Equal(["one", "zero"], loaded.ClassNames);
+
+        // Validation data numbered on its own is refused: its indices would mean other classes.
+        var other = Path.Combine(directory, "zeros.csv");
+        File.WriteAllText(other, "a,b,label\n0,0,zero\n");
+        using var zeros = CsvDataset.Open(other);
+        var e = Assert.Throws<ArgumentException>(() => loaded.Fit(data, zeros, options));
+        Assert.Contains("classes (zero) are not the training data's (one, zero)", e.Message);
+        using var mapped = CsvDataset.Open(other, new CsvOptions { ClassNames = loaded.ClassNames });
+        loaded.Fit(data, mapped, options);
+    }
+
+    [Fact]
     public void A_saved_network_loads_back_with_identical_predictions()
     {
         var plan = XorFile.TrainingPlan("XorByHand") with { Epochs = 30 };

@@ -1,4 +1,9 @@
 using System.Buffers.Binary;
+using System.Text.Json.Nodes;
+using Functional.Checkpoints;
+using Functional.Host.Tests.Support;
+using Functional.Networks;
+using Functional.Training;
 using Functional.Training.Optimization;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -10,8 +15,31 @@ namespace Functional.Host.Tests;
 /// A checkpoint's files read from hostile bytes: every field is checked against the bytes left and what the
 /// model (or optimizer) has, before anything is allocated from it; every failure names the place and what was expected.
 /// </summary>
-public sealed class CheckpointValidationTests
+public sealed class CheckpointValidationTests : IDisposable
 {
+    private static readonly FnnFile XorFile = FnnFile.Load(Repository.XorSource);
+    private readonly string directory = Directory.CreateTempSubdirectory("functional-validation-").FullName;
+
+    public void Dispose() => Directory.Delete(directory, recursive: true);
+
+    private static Data.InMemoryDataset XorData() =>
+        new([[0f, 0f], [0f, 1f], [1f, 0f], [1f, 1f]], new[] { new[] { 0f }, new[] { 1f }, new[] { 1f }, new[] { 0f } });
+
+    private static TrainingOptions Options(int epochs, string? checkpoint = null, string? resume = null) => new()
+    {
+        Loss = Training.Loss.MeanSquaredError, Epochs = epochs, Seed = 1, BatchSize = 2, CheckpointDirectory = checkpoint, ResumeFrom = resume,
+    };
+
+    /// <summary>A checkpoint of two epochs of Xor, written by Fit.</summary>
+    private string Trained()
+    {
+        var checkpoint = Path.Combine(directory, "run");
+        using var data = XorData();
+        using var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 });
+        network.Fit(data, null, Options(2, checkpoint));
+        return checkpoint;
+    }
+
     // ---- optimizer.bin ----
 
     private static Parameter Weights() => new(tensor(new[] { 1.0, -2.0, 3.0 }, dtype: ScalarType.Float64), requires_grad: true);
@@ -134,5 +162,192 @@ public sealed class CheckpointValidationTests
                 Assert.Equal(before, target.SaveState()); // nothing changed
             }
         }
+    }
+
+    // ---- training.json ----
+
+    private string StatePath(string checkpoint) => Path.Combine(checkpoint, TrainingState.StateFile);
+
+    /// <summary>The checkpoint's training.json after <paramref name="change"/>; returns its path.</summary>
+    private string ChangedState(Action<JsonObject> change)
+    {
+        var path = StatePath(Trained());
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        change(json);
+        File.WriteAllText(path, json.ToJsonString());
+        return path;
+    }
+
+    [Fact]
+    public void The_random_generator_state_has_the_size_libtorch_measures()
+    {
+        Assert.Equal(5056, SessionRandom.StateBytes); // libtorch 2.10's CPUGeneratorImplState
+        var saved = TrainingState.Read(StatePath(Trained()));
+        Assert.Null(SessionRandom.Check(saved.RandomState));
+    }
+
+    public static TheoryData<string, string> StateCorruptions => new()
+    {
+        { "epoch=missing", "epoch: missing (it is required)" },
+        { "epoch=-5", "epoch: expected a whole number from 1 to 100000000, found -5" },
+        { "epoch=2147483647", "epoch: expected a whole number from 1 to 100000000, found 2147483647" },
+        { "epoch=1.5", "epoch: expected a whole number from 1 to 100000000, found 1.5" },
+        { "epoch=3", "history: expected 3 entries, one for each epoch done (epoch is 3), found 2" },
+        { "steps=-1", "steps: expected a whole number from 0 to" },
+        { "schedule=null", "schedule: is null (it is required)" },
+        { "schedule.epochs=7", "schedule.epochs: expected a whole number from 2 to 2, found 7" },
+        { "history=null", "history: is null (it is required)" },
+        { "history[0]=null", "history[0]: expected an object (an epoch's report), found null" },
+        { "history[1]={}", "history[1].metrics: missing (it is required)" },
+        { "history[1].epoch=5", "history[1].epoch: expected a whole number from 2 to 2, found 5" },
+        { "history[1].elapsedSeconds=1e300", "history[1].elapsedSeconds: expected a number from 0 to 1000000000, found 1e300" },
+        { "history[0].durationSeconds=\"Infinity\"", "history[0].durationSeconds: expected a number from 0 to 1000000000, found the string \"Infinity\"" },
+        { "randomState=\"\"", "randomState: is empty (expected a non-empty string)" },
+        { "randomState=\"AAAA\"", "randomState: expected the random generator's state of 5056 bytes (libtorch's CPU generator), found 3 bytes" },
+        { "randomState=\"!!\"", "randomState: expected the random generator's state in base64" },
+        { "randomState=ff", "randomState: expected a random generator state whose indices lie in 1..624 (left) and 0..624 (next), found -1 and 18446744073709551615" },
+        { "earlyStopping={}", "earlyStopping.best: missing (it is required)" },
+        { "shuffleSeed=\"x\"", "shuffleSeed: expected a whole number from -2147483648 to 2147483647, found the string \"x\"" },
+    };
+
+    private static void Apply(JsonObject json, string change)
+    {
+        var (target, value) = (change[..change.IndexOf('=')], change[(change.IndexOf('=') + 1)..]);
+        JsonNode parent = json;
+        var parts = target.Split('.');
+        foreach (var part in parts[..^1])
+            parent = part.EndsWith(']') ? parent[part[..part.IndexOf('[')]]![int.Parse(part[(part.IndexOf('[') + 1)..^1])]! : parent[part]!;
+        var last = parts[^1];
+        JsonNode? node = value switch
+        {
+            "ff" => JsonValue.Create(Convert.ToBase64String(Enumerable.Repeat((byte)0xFF, 5056).ToArray())),
+            "missing" => null,
+            _ => JsonNode.Parse(value),
+        };
+        if (last.EndsWith(']'))
+        {
+            var name = last[..last.IndexOf('[')];
+            var index = int.Parse(last[(last.IndexOf('[') + 1)..^1]);
+            parent[name]!.AsArray()[index] = node;
+        }
+        else if (value == "missing") parent.AsObject().Remove(last);
+        else parent[last] = node;
+    }
+
+    [Theory]
+    [MemberData(nameof(StateCorruptions))]
+    public void A_wrong_field_in_training_json_is_named_with_what_was_expected(string change, string expected)
+    {
+        var path = ChangedState(json => Apply(json, change));
+        var e = Assert.Throws<CheckpointFormatException>(() => TrainingState.Read(path));
+        Assert.True(e.Message.StartsWith($"{path}: {expected}", StringComparison.Ordinal), e.Message);
+    }
+
+    [Fact]
+    public void An_empty_or_non_json_training_state_is_named()
+    {
+        var path = StatePath(Trained());
+        File.WriteAllText(path, "");
+        Assert.Equal($"{path}: it is empty (expected a JSON object)", Assert.Throws<CheckpointFormatException>(() => TrainingState.Read(path)).Message);
+        File.WriteAllText(path, "[1]");
+        Assert.Equal($"{path}: expected a JSON object, found an array", Assert.Throws<CheckpointFormatException>(() => TrainingState.Read(path)).Message);
+        File.WriteAllText(path, "{\"epoch\": 1, \"epoch\": 2}");
+        Assert.StartsWith($"{path}: it is not valid JSON", Assert.Throws<CheckpointFormatException>(() => TrainingState.Read(path)).Message);
+    }
+
+    [Theory]
+    [InlineData("randomState=ff", "randomState: expected a random generator state")]
+    [InlineData("epoch=2147483647", "epoch: expected a whole number")]
+    [InlineData("shuffleSeed=5", "shuffleSeed: the checkpoint's run shuffled with seed 5, but this run's seed is 1; resume with seed 5")]
+    public void A_resumed_run_refuses_a_wrong_training_state_before_it_trains(string change, string expected)
+    {
+        var path = ChangedState(json => Apply(json, change));
+        using var data = XorData();
+        using var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 });
+        var checkpoint = Path.GetDirectoryName(path)!;
+        var e = Assert.Throws<CheckpointFormatException>(() => network.Fit(data, null, Options(4, checkpoint, checkpoint)));
+        Assert.True(e.Message.StartsWith($"{path}: {expected}", StringComparison.Ordinal), e.Message);
+    }
+
+    // ---- model.json ----
+
+    private string ChangedMetadata(Action<JsonObject> change)
+    {
+        var checkpoint = Trained();
+        var path = Path.Combine(checkpoint, Checkpoint.MetadataFile);
+        var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        change(json);
+        File.WriteAllText(path, json.ToJsonString());
+        return path;
+    }
+
+    [Theory]
+    [InlineData("model=null", "model: is null (it is required)")]
+    [InlineData("model=missing", "model: missing (it is required)")]
+    [InlineData("model=\"\"", "model: is empty (expected a non-empty string)")]
+    [InlineData("model=5", "model: expected a string, found 5")]
+    [InlineData("sourceSha256=\"abc\"", "sourceSha256: expected 64 hexadecimal digits (a SHA-256), found \"abc\"")]
+    [InlineData("parameters=null", "parameters: is null (it is required)")]
+    [InlineData("parameters[0]=null", "parameters[0]: expected an object (a parameter's name and shape), found null")]
+    [InlineData("parameters[0].shape=[-4,2]", "parameters[0].shape[0]: expected a whole number from 0 to 2147483647, found -4")]
+    [InlineData("hyperparameters=null", "hyperparameters: is null (it is required)")]
+    [InlineData("precision=\"float16\"", "unknown precision 'float16' (expected float32 or float64)")]
+    [InlineData("created=\"yesterday\"", "created: expected a date and time (ISO 8601), found the string \"yesterday\"")]
+    [InlineData("training.epochs=-1", "training.epochs: expected a whole number from 0 to 2147483647, found -1")]
+    public void A_wrong_field_in_model_json_is_named_with_what_was_expected(string change, string expected)
+    {
+        var path = ChangedMetadata(json => Apply(json, change));
+        var e = Assert.Throws<CheckpointFormatException>(() => Checkpoint.ReadMetadata(Path.GetDirectoryName(path)!));
+        Assert.True(e.Message.StartsWith($"{path}: {expected}", StringComparison.Ordinal), e.Message);
+        // And loading the network says the same, not "weights belong to model , not Xor".
+        Assert.StartsWith($"{path}: {expected}", Assert.Throws<CheckpointFormatException>(() => Network.Load(Repository.XorSource, Path.GetDirectoryName(path)!)).Message);
+    }
+
+    [Fact]
+    public void A_parameter_list_that_disagrees_with_the_model_is_named()
+    {
+        var path = ChangedMetadata(json => json["parameters"]!.AsArray().RemoveAt(3));
+        using var network = XorFile.Compile("Xor");
+        var e = Assert.Throws<CheckpointMismatchException>(() => network.LoadWeights(Path.GetDirectoryName(path)!));
+        Assert.Equal($"{path}: parameters: lists 3 parameters, but Xor has 4 (the first not listed is '2.bias')", e.Message);
+    }
+
+    // ---- weights.safetensors, against the model ----
+
+    /// <summary>The checkpoint's weights with one more tensor declared: <paramref name="bytes"/> long, in a sparse file.</summary>
+    private string WithExtraTensor(long bytes)
+    {
+        var checkpoint = Trained();
+        var path = Path.Combine(checkpoint, Checkpoint.WeightsFile);
+        var original = File.ReadAllBytes(path);
+        var headerLength = (int)BinaryPrimitives.ReadUInt64LittleEndian(original);
+        var header = JsonNode.Parse(original.AsSpan(8, headerLength))!.AsObject();
+        var dataLength = original.Length - 8L - headerLength;
+        header["huge"] = new JsonObject
+        {
+            ["dtype"] = "F32", ["shape"] = new JsonArray(bytes / 4), ["data_offsets"] = new JsonArray(dataLength, dataLength + bytes),
+        };
+        var text = System.Text.Encoding.UTF8.GetBytes(header.ToJsonString());
+        var padded = text.Concat(Enumerable.Repeat((byte)' ', (8 - text.Length % 8) % 8)).ToArray();
+        using var stream = File.Create(path);
+        var prefix = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)padded.Length);
+        stream.Write(prefix);
+        stream.Write(padded);
+        stream.Write(original, 8 + headerLength, (int)dataLength);
+        stream.SetLength(stream.Length + bytes); // sparse: no disk, and no memory unless something reads it
+        return path;
+    }
+
+    [Fact]
+    public void A_weights_file_declaring_an_extra_100_GB_tensor_is_refused_from_its_header()
+    {
+        var path = WithExtraTensor(100L << 30);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var network = XorFile.Compile("Xor");
+        var e = Assert.Throws<CheckpointMismatchException>(() => network.LoadWeights(Path.GetDirectoryName(path)!));
+        Assert.Equal($"{path}: these weights are for a different network: missing none, unexpected huge", e.Message);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}"); // reading 100 GB would take minutes
+        Assert.Equal(5, SafeTensors.ReadHeader(path).Entries.Count); // the header itself is sound: only the comparison refuses it
     }
 }

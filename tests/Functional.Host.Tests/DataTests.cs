@@ -387,6 +387,55 @@ public sealed class DataTests : IDisposable
         Assert.Contains("closing quote is missing", e.Message);
     }
 
+    [Fact]
+    public void Csv_a_gigabyte_field_is_refused_at_the_limit_without_reading_the_file()
+    {
+        // A sparse file: a header line, then 1 GB of NUL bytes (no disk, no line break).
+        var path = InFolder("huge-field.csv");
+        File.WriteAllText(path, "a,label\n");
+        using (var f = new FileStream(path, FileMode.Append)) f.SetLength(f.Length + (1L << 30));
+        var e = Assert.Throws<DataFormatException>(() => CsvDataset.Open(path));
+        Assert.Equal((2, 1), (e.Line, e.Column));
+        Assert.Contains($"longer than {CsvLimits.DefaultMaxFieldLength} characters", e.Message);
+        Assert.Contains("\\0\\0", e.Message); // an excerpt, NULs written as escapes
+        Assert.True(e.Message.Length < 400, e.Message.Length.ToString());
+
+        // Inside quotes too, where a line break does not end it.
+        var quoted = Csv("quoted-field.csv", "a,label\n1,\"" + new string('x', 100) + "\n" + new string('y', 100) + "\"\n");
+        var q = Assert.Throws<DataFormatException>(() => CsvDataset.Open(quoted, new CsvOptions { Limits = new() { MaxFieldLength = 150 } }));
+        Assert.Equal((2, 2), (q.Line, q.Column));
+        Assert.Contains("xxxx", q.Message);
+    }
+
+    [Fact]
+    public void Csv_records_columns_and_file_size_are_bounded()
+    {
+        var wide = Csv("wide.csv", string.Join(",", Enumerable.Repeat("1", 30)) + "\n");
+        var e = Assert.Throws<DataFormatException>(() => CsvDataset.Open(wide, new CsvOptions { Limits = new() { MaxColumns = 20 } }));
+        Assert.Equal((1, 21), (e.Line, e.Column));
+        Assert.Contains("more than 20 fields", e.Message);
+
+        var longRecord = Csv("long.csv", "a,b,label\n" + string.Join(",", Enumerable.Repeat("12345", 3)) + "\n");
+        var r = Assert.Throws<DataFormatException>(() => CsvDataset.Open(longRecord, new CsvOptions { Limits = new() { MaxRecordLength = 10 } }));
+        Assert.Equal(2, r.Line);
+        Assert.Contains("record is longer than 10 characters", r.Message);
+
+        var big = Csv("big.csv", "a,label\n1,x\n");
+        var b = Assert.Throws<DataFormatException>(() => CsvDataset.Open(big, new CsvOptions { Limits = new() { MaxFileBytes = 5 } }));
+        Assert.Contains("the file is 12 bytes, more than the 5", b.Message);
+        Assert.Contains(big, b.Message);
+    }
+
+    [Fact]
+    public void Csv_messages_quote_a_long_field_as_a_short_excerpt()
+    {
+        var path = Csv("long-word.csv", "a,label\n" + new string('z', 50_000) + ",x\n");
+        var e = Assert.Throws<DataFormatException>(() => CsvDataset.Open(path, new CsvOptions { HasHeader = true }));
+        Assert.Contains("is not a number", e.Message);
+        Assert.Contains("(50000 characters)", e.Message);
+        Assert.True(e.Message.Length < 400, e.Message.Length.ToString());
+    }
+
     // ---- Arrays --------------------------------------------------------------------------------------------
 
     [Fact]

@@ -233,6 +233,37 @@ public sealed class EndToEndTests : IDisposable
     }
 
     [Fact]
+    public void Fnn_eval_maps_csv_labels_by_the_training_files_classes()
+    {
+        // Three classes, far apart on one axis: a perfect model after a short run.
+        string Rows(params string[] classes) => string.Concat(Enumerable.Range(0, 8).SelectMany(i => classes.Select(c =>
+            $"{(c == "ant" ? 0 : c == "bee" ? 5 : 10) + 0.1 * i},{c}\n")));
+        var train = Path.Combine(directory, "train.csv");
+        File.WriteAllText(train, "x,label\n" + Rows("ant", "bee", "cat"));
+        var test = Path.Combine(directory, "test.csv");
+        File.WriteAllText(test, "x,label\n" + Rows("bee", "cat")); // no ant: numbered afresh, bee would be 0
+        var source = Path.Combine(directory, "three.fnn");
+        File.WriteAllText(source, "model Three : [1] -> [3] =\n    dense 16 >> relu >> dense 3\n\ntrain Three with\n    loss = crossEntropy\n    optimizer = adam (lr = 0.05)\n    epochs = 150\n    batch = 24\n");
+        var weights = Path.Combine(directory, "three");
+        var trained = Processes.Fnn("train", source, "--data", train, "--out", weights);
+        Assert.True(trained.ExitCode == 0, trained.Error + trained.Output);
+        Assert.Contains("\"classes\"", File.ReadAllText(Path.Combine(weights, "model.json")));
+
+        var full = Processes.Fnn("eval", source, "--weights", weights, "--data", train);
+        Assert.True(full.ExitCode == 0, full.Error);
+        Assert.Contains("accuracy: 1", full.Output);
+        var partial = Processes.Fnn("eval", source, "--weights", weights, "--data", test);
+        Assert.True(partial.ExitCode == 0, partial.Error);
+        Assert.Contains("accuracy: 1", partial.Output);
+
+        var unknown = Path.Combine(directory, "unknown.csv");
+        File.WriteAllText(unknown, "x,label\n5,bee\n3,dog\n");
+        var refused = Processes.Fnn("eval", source, "--weights", weights, "--data", unknown);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains($"{unknown}, line 3, column 2: 'dog' is not one of the classes ant, bee, cat", refused.Error);
+    }
+
+    [Fact]
     public void Fnn_train_on_idx_files_validates_and_fnn_eval_reports_loss_and_accuracy()
     {
         var train = WriteIdx("train", 64, 1);

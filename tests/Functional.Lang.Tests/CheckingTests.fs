@@ -15,6 +15,16 @@ let private xor =
 [<Tests>]
 let tests =
     testList "Checking" [
+        test "a chain of 200,000 applications checks, with the value it computes" {
+            // `f f f ... 1`: once quadratic (each step measured the rest of the argument list), now one pass.
+            let chain = String.replicate 200000 "f "
+            let source = sprintf "let f x = x\nlet one = %s1\nmodel M : [one] -> [one] = dense one\n" chain
+            let work = System.Threading.Tasks.Task.Run(fun () -> checkedProgram source)
+            // A guard against a hang, not a measure of speed: linear checking takes a few seconds.
+            Expect.isTrue (work.Wait(System.TimeSpan.FromMinutes 5.0)) "checking finished"
+            Expect.equal (string (model "M" work.Result).Output) "[1]" "the chain's value, 1"
+        }
+
         test "XOR infers every layer's shape" {
             let m = checkedProgram xor |> model "Xor"
             match m.Body.Op with

@@ -13,7 +13,8 @@ let run (args: ParseResults<EvalArgs>) =
     use network =
         Functional.Cli.Loading.trainedNetwork path (args.GetResult EvalArgs.Weights) (args.TryGetResult EvalArgs.Device)
             (args.GetResults EvalArgs.Set) (args.Contains EvalArgs.Strict)
-    use raw = Functional.Cli.DataFiles.openData (args.GetResult EvalArgs.Data) (args.TryGetResult EvalArgs.Labels)
+    // Labels are named as in the training data (model.json records its classes), not numbered afresh.
+    use raw = Functional.Cli.DataFiles.openData (args.GetResult EvalArgs.Data) (args.TryGetResult EvalArgs.Labels) (Option.ofObj network.ClassNames)
     let data = Functional.Data.DatasetExtensions.Normalize(raw, Functional.Cli.DataFiles.normalization (args.TryGetResult EvalArgs.Normalize) raw)
     let classes = data.TargetKind = Functional.Data.TargetKind.ClassIndex
     // The model's train block's loss, or the usual one for the data.

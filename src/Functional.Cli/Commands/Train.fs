@@ -51,11 +51,11 @@ type private Data =
 let private openData (args: ParseResults<TrainArgs>) (plan: TrainingPlan) (name: string) : Data =
     match args.TryGetResult TrainArgs.Data with
     | Some path ->
-        let raw = Functional.Cli.DataFiles.openData path (args.TryGetResult TrainArgs.Labels)
+        let raw = Functional.Cli.DataFiles.openData path (args.TryGetResult TrainArgs.Labels) None
         let normalization = Functional.Cli.DataFiles.normalization (args.TryGetResult TrainArgs.Normalize) raw
         let rawValid =
             args.TryGetResult TrainArgs.Valid
-            |> Option.map (fun v -> Functional.Cli.DataFiles.openData v (args.TryGetResult TrainArgs.Valid_Labels))
+            |> Option.map (fun v -> Functional.Cli.DataFiles.openData v (args.TryGetResult TrainArgs.Valid_Labels) (Option.ofObj (raw.ClassNames())))
         let valid = rawValid |> Option.map (fun v -> DatasetExtensions.Normalize(v, normalization))
         let train = DatasetExtensions.Normalize(raw, normalization)
         let described = sprintf " with %s (%d examples%s)" path train.Count (match valid with Some v -> sprintf ", validating on %d" v.Count | None -> "")

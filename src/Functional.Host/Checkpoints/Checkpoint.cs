@@ -30,7 +30,8 @@ public static class Checkpoint
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
-    internal static void Save(CompiledModel module, FnnFile source, NetworkOptions options, string directory, TrainingSummary? training)
+    internal static void Save(CompiledModel module, FnnFile source, NetworkOptions options, string directory, TrainingSummary? training,
+        IReadOnlyList<string>? classes)
     {
         CheckpointFolder.RequireWritable(directory);
         Directory.CreateDirectory(directory);
@@ -47,6 +48,7 @@ public static class Checkpoint
             Output = model.Output.ToString(),
             Parameters = module.named_parameters().Select(p => new CheckpointMetadata.ParameterInfo(p.name, p.parameter.shape)).ToList(),
             Precision = options.Precision == Precision.Float64 ? "float64" : "float32",
+            Classes = classes?.ToList(),
             Training = training,
         };
         WriteAtomically(Path.Combine(directory, MetadataFile), JsonSerializer.Serialize(metadata, Json));
@@ -63,18 +65,73 @@ public static class Checkpoint
         var path = Path.Combine(directory, MetadataFile);
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no such file; is {directory} a checkpoint folder written by 'fnn train --out'?", path);
-        try
+        return ReadMetadataFile(path);
+    }
+
+    /// <summary>Reads model.json, every field required and checked; the message names a wrong field (its JSON path) and what was expected.</summary>
+    internal static CheckpointMetadata ReadMetadataFile(string path)
+    {
+        var (json, root) = CheckedJson.Read(path, MetadataLimit);
+        var format = json.Text(root, "", "format", 256);
+        if (format != CheckpointMetadata.CurrentFormat)
+            throw new CheckpointFormatException(path, $"unknown format '{Excerpt.@short(format)}' (expected {CheckpointMetadata.CurrentFormat})");
+        var hash = json.Text(root, "", "sourceSha256", 64);
+        if (hash.Length != 64 || !hash.All(Uri.IsHexDigit))
+            throw json.Error("sourceSha256", $"expected 64 hexadecimal digits (a SHA-256), found \"{Excerpt.@short(hash)}\"");
+        var hyperparameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var h in json.Object(root, "", "hyperparameters").EnumerateObject())
         {
-            var metadata = JsonSerializer.Deserialize<CheckpointMetadata>(Functional.Files.readText(MetadataLimit, path), Json)
-                           ?? throw new CheckpointFormatException(path, "it is empty");
-            if (metadata.Format != CheckpointMetadata.CurrentFormat)
-                throw new CheckpointFormatException(path, $"unknown format '{metadata.Format}' (expected {CheckpointMetadata.CurrentFormat})");
-            return metadata;
+            if (h.Value.ValueKind != JsonValueKind.String)
+                throw json.Error($"hyperparameters.{Excerpt.@short(h.Name)}", $"expected the value as a string, found {CheckedJson.Found(h.Value)}");
+            if (!hyperparameters.TryAdd(h.Name, h.Value.GetString()!))
+                throw json.Error("hyperparameters", $"'{Excerpt.@short(h.Name)}' is given twice");
         }
-        catch (JsonException e)
+        var parameters = new List<CheckpointMetadata.ParameterInfo>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var index = 0;
+        foreach (var p in json.Array(root, "", "parameters").EnumerateArray())
         {
-            throw new CheckpointFormatException(path, $"it is not valid checkpoint metadata: {e.Message}", e);
+            var at = $"parameters[{index++}]";
+            if (p.ValueKind != JsonValueKind.Object) throw json.Error(at, $"expected an object (a parameter's name and shape), found {CheckedJson.Found(p)}");
+            var name = json.Text(p, at, "name");
+            if (!names.Add(name)) throw json.Error($"{at}.name", $"'{Excerpt.@short(name)}' is listed twice");
+            var sizes = json.Array(p, at, "shape");
+            if (sizes.GetArrayLength() > 16) throw json.Error($"{at}.shape", $"expected at most 16 sizes, found {sizes.GetArrayLength()}");
+            var shape = sizes.EnumerateArray().Select((d, i) => json.Integer(d, $"{at}.shape[{i}]", 0, int.MaxValue)).ToArray();
+            parameters.Add(new CheckpointMetadata.ParameterInfo(name, shape));
         }
+        TrainingSummary? training = null;
+        if (CheckedJson.Optional(root, "training") is { } t)
+        {
+            if (t.ValueKind != JsonValueKind.Object) throw json.Error("training", $"expected an object or null, found {CheckedJson.Found(t)}");
+            training = new TrainingSummary(
+                CheckedJson.Optional(t, "seed") is { } seed ? json.Integer(seed, "training.seed", long.MinValue, long.MaxValue) : null,
+                json.Int(t, "training", "epochs", 0, int.MaxValue),
+                json.Text(t, "training", "optimizer", 256),
+                json.Number(t, "training", "learningRate", 0, double.MaxValue),
+                json.Text(t, "training", "loss", 1024),
+                json.Number(t, "training", "finalLoss", double.MinValue, double.MaxValue, _ => true));
+        }
+        var created = json.Field(root, "", "created");
+        if (created.ValueKind != JsonValueKind.String || !created.TryGetDateTimeOffset(out var when))
+            throw json.Error("created", $"expected a date and time (ISO 8601), found {CheckedJson.Found(created)}");
+        var metadata = new CheckpointMetadata
+        {
+            Format = format,
+            Model = json.Text(root, "", "model", 256),
+            Source = json.Text(root, "", "source"),
+            SourceSha256 = hash,
+            Hyperparameters = hyperparameters,
+            Input = json.Text(root, "", "input"),
+            Output = json.Text(root, "", "output"),
+            Parameters = parameters,
+            Precision = json.Text(root, "", "precision", 16),
+            Training = training,
+            Created = when,
+            FunctionalVersion = json.Text(root, "", "functionalVersion", 64),
+        };
+        PrecisionOf(metadata, path);
+        return metadata;
     }
 
     /// <summary>The element type a checkpoint's model.json records.</summary>
@@ -91,32 +148,62 @@ public static class Checkpoint
         var weightsPath = Path.Combine(directory, WeightsFile);
         var model = module.Model.Name;
         if (metadata.Model != model)
-            throw new CheckpointMismatchException(weightsPath, $"these weights belong to model {metadata.Model}, not {model}");
+            throw new CheckpointMismatchException(weightsPath, $"these weights belong to model {Excerpt.@short(metadata.Model)}, not {model}");
 
         cancellation.ThrowIfCancellationRequested();
-        using var file = SafeTensors.Load(weightsPath);
         var state = module.state_dict();
-        var missing = state.Keys.Where(k => !file.Tensors.ContainsKey(k)).ToList();
-        var extra = file.Tensors.Keys.Where(k => !state.ContainsKey(k)).ToList();
-        if (missing.Count > 0 || extra.Count > 0)
-            throw new CheckpointMismatchException(weightsPath,
-                $"these weights are for a different network: missing {Describe(missing)}, unexpected {Describe(extra)}");
-        foreach (var (name, target) in state)
-        {
-            var source = file.Tensors[name];
-            if (!source.shape.SequenceEqual(target.shape))
-                throw new CheckpointMismatchException(weightsPath,
-                    $"'{name}' has shape [{string.Join(", ", source.shape)}] in the file but [{string.Join(", ", target.shape)}] in {model}");
-            if (!source.is_floating_point() && target.is_floating_point())
-                throw new CheckpointMismatchException(weightsPath, $"'{name}' holds {source.dtype} values, but {model} needs floating-point ones");
-        }
+        // From the header alone, before any tensor's data is read or allocated: a tensor the model lacks (of any size) is refused here.
+        RequireFits(SafeTensors.ReadHeader(weightsPath), state, weightsPath, model);
+        RequireListedParameters(metadata, module, Path.Combine(directory, MetadataFile));
+        using var file = SafeTensors.Load(weightsPath);
         cancellation.ThrowIfCancellationRequested(); // the last moment at which no weight has changed
         using var noGrad = torch.no_grad();
         foreach (var (name, target) in state)
             target.copy_(file.Tensors[name]);
     }
 
-    private static string Describe(List<string> names) => names.Count == 0 ? "none" : string.Join(", ", names);
+    /// <summary>
+    /// Throws unless a weights file's header holds exactly <paramref name="state"/>'s tensors, of the same shapes and
+    /// of floating-point types where the model's are: checked before any of the file's data is read.
+    /// </summary>
+    /// <exception cref="CheckpointMismatchException">names missing and unexpected tensors, or the first of another shape or type</exception>
+    internal static void RequireFits(SafeTensorsHeader header, IReadOnlyDictionary<string, torch.Tensor> state, string path, string model)
+    {
+        var missing = state.Keys.Where(k => !header.TryGetEntry(k, out _)).ToList();
+        var extra = header.Entries.Select(e => e.Name).Where(k => !state.ContainsKey(k)).ToList();
+        if (missing.Count > 0 || extra.Count > 0)
+            throw new CheckpointMismatchException(path,
+                $"these weights are for a different network: missing {Describe(missing)}, unexpected {Describe(extra)}");
+        foreach (var (name, target) in state)
+        {
+            header.TryGetEntry(name, out var entry);
+            if (!entry!.ShapeUnsafe.SequenceEqual(target.shape))
+                throw new CheckpointMismatchException(path,
+                    $"'{Excerpt.@short(name)}' has shape [{string.Join(", ", entry.ShapeUnsafe)}] in the file but [{string.Join(", ", target.shape)}] in {model}");
+            if (!torch.is_floating_point(entry.ScalarType) && target.is_floating_point())
+                throw new CheckpointMismatchException(path, $"'{Excerpt.@short(name)}' holds {entry.DType} values, but {model} needs floating-point ones");
+        }
+    }
+
+    /// <summary>model.json lists the model's parameters, by name and shape, in order.</summary>
+    private static void RequireListedParameters(CheckpointMetadata metadata, CompiledModel module, string path)
+    {
+        var actual = module.named_parameters().Select(p => (p.name, p.parameter.shape)).ToList();
+        var listed = metadata.Parameters;
+        for (var i = 0; i < Math.Max(actual.Count, listed.Count); i++)
+        {
+            if (i >= listed.Count)
+                throw new CheckpointMismatchException(path, $"parameters: lists {listed.Count} parameters, but {module.Model.Name} has {actual.Count} (the first not listed is '{actual[i].name}')");
+            if (i >= actual.Count)
+                throw new CheckpointMismatchException(path, $"parameters[{i}]: '{Excerpt.@short(listed[i].Name)}' is listed, but {module.Model.Name} has only {actual.Count} parameters");
+            if (listed[i].Name != actual[i].name || !listed[i].Shape.SequenceEqual(actual[i].shape))
+                throw new CheckpointMismatchException(path,
+                    $"parameters[{i}]: expected '{actual[i].name}' [{string.Join(", ", actual[i].shape)}] (as {module.Model.Name} has it), found '{Excerpt.@short(listed[i].Name)}' [{string.Join(", ", listed[i].Shape)}]");
+        }
+    }
+
+    private static string Describe(List<string> names) =>
+        names.Count == 0 ? "none" : string.Join(", ", names.Take(5).Select(n => Excerpt.@short(n))) + (names.Count > 5 ? $" and {names.Count - 5} more" : "");
 
     private static void WriteAtomically(string path, string text)
     {

@@ -35,6 +35,12 @@ public sealed record CheckpointMetadata
     /// <summary>The element type of the weights: <c>float32</c> or <c>float64</c>.</summary>
     public string Precision { get; init; } = "float32";
 
+    /// <summary>
+    /// The name of each class index of the data the weights were trained on (a CSV file's labels), so that a test
+    /// file maps its labels as the training file did; null when the classes had no names (IDX, a train block).
+    /// </summary>
+    public List<string>? Classes { get; init; }
+
     /// <summary>How the weights were trained, when they were.</summary>
     public TrainingSummary? Training { get; init; }
 

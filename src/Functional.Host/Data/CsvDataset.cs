@@ -11,7 +11,7 @@ namespace Functional.Data;
 /// The parser is our own (<see cref="CsvReader"/>, RFC 4180): every error must name the file, the line and the
 /// column, and the numbers go straight into float arrays without a row object per line.
 /// </remarks>
-public sealed class CsvDataset : IDataset, INormalizingReader
+public sealed class CsvDataset : IDataset, INormalizingReader, IClassNamed
 {
     // Whole-number labels are used as class indices directly; this bounds the class count that can create.
     private const int MaxClassIndex = 1 << 20;
@@ -65,7 +65,8 @@ public sealed class CsvDataset : IDataset, INormalizingReader
 
     /// <summary>Reads and checks a CSV file.</summary>
     /// <exception cref="FileNotFoundException">no such file</exception>
-    /// <exception cref="DataFormatException">a bad number, a row of the wrong length, an unknown column or class (with line and column)</exception>
+    /// <exception cref="DataFormatException">a bad number, a row of the wrong length, an unknown column or class (with line and column);
+    /// a field, record, field count or file size beyond <see cref="CsvOptions.Limits"/></exception>
     /// <exception cref="ArgumentException">the options contradict themselves</exception>
     public static CsvDataset Open(string path, CsvOptions? options = null)
     {
@@ -75,8 +76,16 @@ public sealed class CsvDataset : IDataset, INormalizingReader
         var separator = options.Separator
                         ?? (System.IO.Path.GetExtension(path).Equals(".tsv", StringComparison.OrdinalIgnoreCase) ? '\t' : ',');
 
-        using var text = new StreamReader(Functional.Files.openRead(path), detectEncodingFromByteOrderMarks: true);
-        var reader = new CsvReader(text, separator, path);
+        var limits = options.Limits ?? new CsvLimits();
+        var file = Functional.Files.openRead(path);
+        if (file.Length > limits.MaxFileBytes)
+        {
+            var length = file.Length;
+            file.Dispose();
+            throw new DataFormatException(path, $"the file is {length} bytes, more than the {limits.MaxFileBytes} a CSV file may have (CsvLimits.MaxFileBytes)");
+        }
+        using var text = new StreamReader(file, detectEncodingFromByteOrderMarks: true);
+        var reader = new CsvReader(text, separator, path, limits);
         var first = new List<string>();
         if (!reader.Read(first)) throw new DataFormatException(path, "the file is empty");
         var firstLine = reader.RecordLine;
@@ -144,7 +153,7 @@ public sealed class CsvDataset : IDataset, INormalizingReader
             if (index < 0) index = names.FindIndex(n => n.Equals(name, StringComparison.OrdinalIgnoreCase));
             return index >= 0
                 ? index
-                : throw new DataFormatException(path, $"there is no column named '{name}'; the columns are {string.Join(", ", names)}", 1);
+                : throw new DataFormatException(path, $"there is no column named '{Functional.Excerpt.@short(name)}'; the columns are {Functional.Excerpt.ofText(200, string.Join(", ", names))}", 1);
         }
         var at = column.Index < 0 ? columns + column.Index : column.Index;
         return at >= 0 && at < columns
@@ -194,8 +203,8 @@ public sealed class CsvDataset : IDataset, INormalizingReader
             var text = field.Trim();
             if (text.Length == 0) throw Error("the field is empty; a number is expected", line, column);
             if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
-                throw Error($"'{text}' is not a number", line, column);
-            if (!float.IsFinite(value)) throw Error($"'{text}' is not a finite number", line, column);
+                throw Error($"'{Functional.Excerpt.@short(text)}' is not a number", line, column);
+            if (!float.IsFinite(value)) throw Error($"'{Functional.Excerpt.@short(text)}' is not a finite number", line, column);
             return value;
         }
 
@@ -206,7 +215,7 @@ public sealed class CsvDataset : IDataset, INormalizingReader
             if (options.ClassNames is { } classes)
             {
                 var index = IndexOf(classes, text);
-                return index >= 0 ? index : throw Error($"'{text}' is not one of the classes {string.Join(", ", classes)}", line, column);
+                return index >= 0 ? index : throw Error($"'{Functional.Excerpt.@short(text)}' is not one of the classes {Functional.Excerpt.ofText(200, string.Join(", ", classes))}", line, column);
             }
             if (!labelNames.TryGetValue(text, out var id)) labelNames.Add(text, id = labelNames.Count);
             return id;
@@ -220,7 +229,7 @@ public sealed class CsvDataset : IDataset, INormalizingReader
         }
 
         private DataFormatException Error(string problem, int line, int column) =>
-            new(path, names is null ? problem : $"{problem} (column '{names[column]}')", line, column + 1);
+            new(path, names is null ? problem : $"{problem} (column '{Functional.Excerpt.@short(names[column])}')", line, column + 1);
 
         public CsvDataset Finish(List<string>? columnNames)
         {

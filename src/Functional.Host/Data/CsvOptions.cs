@@ -26,4 +26,7 @@ public sealed record CsvOptions
     /// <see cref="CsvDataset.ClassNames"/>); a label not among them is an error. Null: taken from the file.
     /// </summary>
     public IReadOnlyList<string>? ClassNames { get; init; }
+
+    /// <summary>Bounds on fields, records, columns and the file's size (see <see cref="CsvLimits"/> for the defaults).</summary>
+    public CsvLimits Limits { get; init; } = new();
 }

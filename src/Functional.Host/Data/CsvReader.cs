@@ -5,15 +5,18 @@ namespace Functional.Data;
 /// <summary>
 /// An RFC 4180 record reader: fields separated by one character, records by CRLF, LF or CR; a field in double
 /// quotes may hold separators, line breaks and doubled quotes (<c>""</c> is one quote). Blank lines are skipped.
-/// A quote inside an unquoted field is kept as text.
+/// A quote inside an unquoted field is kept as text. Fields, records and their field counts are bounded by
+/// <see cref="CsvLimits"/> while reading: nothing longer than a bound is ever held.
 /// </summary>
-internal sealed class CsvReader(TextReader reader, char separator, string path)
+internal sealed class CsvReader(TextReader reader, char separator, string path, CsvLimits limits)
 {
     private readonly char[] buffer = new char[1 << 16];
     private readonly StringBuilder field = new();
     private int position;
     private int length;
     private int line = 1;
+    private long consumed;
+    private long recordStart;
 
     /// <summary>The 1-based line on which the last record read starts.</summary>
     public int RecordLine { get; private set; }
@@ -28,8 +31,11 @@ internal sealed class CsvReader(TextReader reader, char separator, string path)
             while ((c = Peek()) is '\r' or '\n') EndOfLine();
             if (c < 0) return false;
             RecordLine = line;
+            recordStart = consumed;
             do
             {
+                if (fields.Count == limits.MaxColumns)
+                    throw new DataFormatException(path, $"the record has more than {limits.MaxColumns} fields, the most a record may have (CsvLimits.MaxColumns)", RecordLine, fields.Count + 1);
                 fields.Add(ReadField(fields.Count + 1));
                 c = Next();
             } while (c == separator);
@@ -56,7 +62,7 @@ internal sealed class CsvReader(TextReader reader, char separator, string path)
                     Next();
                 }
                 else if (c == '\n' || (c == '\r' && Peek() != '\n')) line++;
-                field.Append((char)c);
+                Append(c, start, column);
             }
             var after = Peek();
             if (after >= 0 && after != separator && after is not ('\r' or '\n'))
@@ -68,8 +74,21 @@ internal sealed class CsvReader(TextReader reader, char separator, string path)
         {
             var c = Peek();
             if (c < 0 || c == separator || c is '\r' or '\n') return field.ToString();
-            field.Append((char)Next());
+            Append(Next(), line, column);
         }
+    }
+
+    /// <summary>Adds a character to the field, within the limits; <paramref name="startLine"/> is where the field starts.</summary>
+    private void Append(int c, int startLine, int column)
+    {
+        if (field.Length >= limits.MaxFieldLength)
+            throw new DataFormatException(path,
+                $"the field is longer than {limits.MaxFieldLength} characters, the most a field may have (CsvLimits.MaxFieldLength); it starts {Functional.Excerpt.@short(field.ToString())}",
+                startLine, column);
+        if (consumed - recordStart > limits.MaxRecordLength)
+            throw new DataFormatException(path,
+                $"the record is longer than {limits.MaxRecordLength} characters, the most a record may have (CsvLimits.MaxRecordLength)", RecordLine, column);
+        field.Append((char)c);
     }
 
     /// <summary>Consumes a line break (CRLF counts once), whose first character may already be read.</summary>
@@ -98,7 +117,11 @@ internal sealed class CsvReader(TextReader reader, char separator, string path)
     private int Next()
     {
         var c = Peek();
-        if (c >= 0) position++;
+        if (c >= 0)
+        {
+            position++;
+            consumed++;
+        }
         return c;
     }
 }

@@ -14,6 +14,16 @@ public static class DatasetExtensions
         return new NormalizedDataset(data, normalization);
     }
 
+    /// <summary>
+    /// The name of each class index of <paramref name="data"/> (a <see cref="CsvDataset"/>'s
+    /// <see cref="CsvDataset.ClassNames"/>, also through a normalised view); null when its classes have no names.
+    /// </summary>
+    public static IReadOnlyList<string>? ClassNames(this IDataset data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return data is IClassNamed named ? named.ClassNames : null;
+    }
+
     /// <summary>Examples <paramref name="start"/> .. start + count - 1 as one batch (the caller disposes it).</summary>
     public static Batch ReadRange(this IDataset data, int start, int count)
     {

@@ -4,8 +4,9 @@ namespace Functional.Data;
 /// A view of a dataset whose batches' features are normalised as they are read. It does not own its source:
 /// disposing it leaves the source open.
 /// </summary>
-internal sealed class NormalizedDataset(IDataset source, Normalization normalization) : IDataset
+internal sealed class NormalizedDataset(IDataset source, Normalization normalization) : IDataset, IClassNamed
 {
+    public IReadOnlyList<string>? ClassNames => source.ClassNames();
     public int Count => source.Count;
     public int[] FeatureShape => source.FeatureShape;
     public TargetKind TargetKind => source.TargetKind;

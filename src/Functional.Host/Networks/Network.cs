@@ -30,6 +30,7 @@ public sealed class Network : IDisposable
     private readonly FnnFile source;
     private NetworkOptions options;
     private volatile bool disposed;
+    private IReadOnlyList<string>? classNames;
 
     internal Network(CompiledModel module, FnnFile source, NetworkOptions options)
     {
@@ -52,6 +53,21 @@ public sealed class Network : IDisposable
 
     /// <summary>How the network was built: device, precision and seed (device and precision as moved by <see cref="To"/>).</summary>
     public NetworkOptions Options => Alive(options);
+
+    /// <summary>
+    /// The name of each class index the network was trained with: the training data's (a
+    /// <see cref="Data.CsvDataset"/>'s <see cref="Data.CsvDataset.ClassNames"/>), saved in model.json and read back
+    /// by <see cref="Load"/>. Open a test file with them (<see cref="Data.CsvOptions.ClassNames"/>) so that its labels
+    /// mean what they meant in training. Null when the classes have no names.
+    /// </summary>
+    public IReadOnlyList<string>? ClassNames
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return classNames;
+        }
+    }
 
     /// <summary>The model's name, as declared in the source.</summary>
     public string Name => Alive(module).Model.Name;
@@ -119,6 +135,7 @@ public sealed class Network : IDisposable
         try
         {
             network.LoadWeights(directory, cancellation);
+            network.classNames = metadata.Classes;
             return network;
         }
         catch
@@ -173,7 +190,19 @@ public sealed class Network : IDisposable
     /// </summary>
     public TrainingResult Train(TrainingPlan? plan, IDataset train, IDataset? validation, TrainingOptions? options = null,
         IProgress<EpochReport>? progress = null, CancellationToken cancellation = default) =>
-        Writing(() => TrainingSession.Run(this, plan, train, validation, options ?? new TrainingOptions(), progress, cancellation));
+        Writing(() =>
+        {
+            // The training data names the classes; validation data must name them alike, or its indices mean other classes.
+            ArgumentNullException.ThrowIfNull(train);
+            var names = train.ClassNames();
+            if (names is not null && validation?.ClassNames() is { } other && !other.SequenceEqual(names))
+                throw new ArgumentException(
+                    $"the validation data's classes ({Excerpt.ofText(200, string.Join(", ", other))}) are not the training data's " +
+                    $"({Excerpt.ofText(200, string.Join(", ", names))}): open it with CsvOptions.ClassNames = the training data's ClassNames",
+                    nameof(validation));
+            if (names is not null) classNames = names;
+            return TrainingSession.Run(this, plan, train, validation, options ?? new TrainingOptions(), progress, cancellation);
+        });
 
     /// <summary>
     /// <see cref="Train(TrainingPlan, TrainingOptions?, IProgress{EpochReport}?, CancellationToken)"/> on a dedicated
@@ -228,7 +257,7 @@ public sealed class Network : IDisposable
     /// never overwrites a file it did not write.
     /// </summary>
     public void Save(string directory, TrainingSummary? training = null) =>
-        Reading(() => Checkpoint.Save(module, source, options, directory, training));
+        Reading(() => Checkpoint.Save(module, source, options, directory, training, classNames));
 
     /// <summary>Loads weights saved from the same model; a different network is a clear error.</summary>
     /// <param name="directory">a checkpoint folder</param>

@@ -3,8 +3,9 @@ using Functional.Data;
 namespace Functional.Training;
 
 /// <summary>Some of a dataset's examples, by index (for a validation split). It does not own the dataset.</summary>
-internal sealed class DatasetSubset(IDataset data, int[] indices) : IDataset
+internal sealed class DatasetSubset(IDataset data, int[] indices) : IDataset, IClassNamed
 {
+    public IReadOnlyList<string>? ClassNames => data.ClassNames();
     public int Count => indices.Length;
     public int[] FeatureShape => data.FeatureShape;
     public TargetKind TargetKind => data.TargetKind;

@@ -136,6 +136,7 @@ public sealed class TrainingSession
         var validationFeed = validation is null ? null : new BatchFeed(module, validation);
         BatchNormRule.Check(module, train.Count, batchSize);
         var resumed = settings.ResumeFrom is { } from ? TrainingState.Load(from) : default;
+        if (resumed.State is { } recorded) RequireSameOrder(recorded, settings, Path.Combine(resumed.Directory, TrainingState.StateFile));
         var shuffleSeed = resumed.State is { } saved ? saved.ShuffleSeed
             : settings.Shuffle ? seed ?? FoldedSeed(network.Options.Seed) ?? Random.Shared.Next() : (int?)null;
         var order = new BatchOrder(train.Count, batchSize, shuffleSeed);
@@ -167,8 +168,23 @@ public sealed class TrainingSession
             {
                 throw new CheckpointFormatException(Path.Combine(resumed.Directory, TrainingState.OptimizerFile), e.Message, e);
             }
-            schedule.SetState(state.Schedule);
-            SessionRandom.Restore(module.Generator, state.RandomState);
+            var statePath = Path.Combine(resumed.Directory, TrainingState.StateFile);
+            try
+            {
+                schedule.SetState(state.Schedule);
+            }
+            catch (ArgumentException e)
+            {
+                throw new CheckpointFormatException(statePath, $"schedule: {e.Message.Split(" (Parameter")[0]}; resume with the schedule the run had", e);
+            }
+            try
+            {
+                SessionRandom.Restore(module.Generator, state.RandomState);
+            }
+            catch (System.Runtime.InteropServices.ExternalException e)
+            {
+                throw new CheckpointFormatException(statePath, $"randomState: libtorch refused it: {Excerpt.@short(e.Message.Split('\n')[0])}", e);
+            }
             session.reports.AddRange(state.History.Select(r => r.ToReport()));
             session.Step = state.Steps;
             session.Epoch = state.Epoch;
@@ -279,6 +295,24 @@ public sealed class TrainingSession
     internal TrainingSummary Summary(TrainingState state) =>
         new(Network.Options.Seed ?? Options.Seed, state.Epoch, Options.Optimizer!.Name, Options.Optimizer.LearningRate,
             Options.Loss!.Name, state.History.Count > 0 ? state.History[^1].Loss : double.NaN);
+
+    /// <summary>
+    /// A resumed run shuffles as the checkpoint's run did, from the seed training.json records, so that it ends
+    /// with the weights of an uninterrupted run; a seed (or --no-shuffle) given now that says otherwise is refused.
+    /// </summary>
+    private static void RequireSameOrder(TrainingState saved, TrainingOptions settings, string path)
+    {
+        int? wanted = settings.Shuffle ? settings.Seed : null;
+        if (!settings.Shuffle && saved.ShuffleSeed is { } was)
+            throw new CheckpointFormatException(path, $"shuffleSeed: the checkpoint's run shuffled its examples (seed {was}), but this run does not shuffle; " +
+                                                      "resume with shuffling on, so that the order (and the result) is that of an uninterrupted run");
+        if (settings.Shuffle && saved.ShuffleSeed is null)
+            throw new CheckpointFormatException(path, "shuffleSeed: the checkpoint's run did not shuffle its examples (null), but this run does; " +
+                                                      "resume without shuffling, so that the order (and the result) is that of an uninterrupted run");
+        if (wanted is { } given && saved.ShuffleSeed is { } recorded && given != recorded)
+            throw new CheckpointFormatException(path, $"shuffleSeed: the checkpoint's run shuffled with seed {recorded}, but this run's seed is {given}; " +
+                                                      $"resume with seed {recorded} (or without one), so that the order is that of an uninterrupted run");
+    }
 
     /// <summary>A network's 64-bit seed as a shuffling seed: itself when it fits in 32 bits, else its halves folded.</summary>
     private static int? FoldedSeed(long? seed) => seed switch

@@ -74,6 +74,7 @@ internal sealed record TrainingState
     /// <summary>The state saved in a checkpoint folder (or, after a crash mid-save, in its previous copy).</summary>
     /// <exception cref="DirectoryNotFoundException">there is no such folder</exception>
     /// <exception cref="FileNotFoundException">the folder holds no training state</exception>
+    /// <exception cref="CheckpointFormatException">training.json is malformed: the message names the field and what was expected</exception>
     public static (TrainingState State, byte[] Optimizer, string Directory) Load(string directory)
     {
         var full = Path.GetFullPath(directory);
@@ -84,15 +85,87 @@ internal sealed record TrainingState
         var path = Path.Combine(full, StateFile);
         if (!File.Exists(path))
             throw new FileNotFoundException($"{path}: no such file; was {directory} written by a run with a checkpoint folder (fnn train --out)?", path);
-        try
+        var state = Read(path);
+        var optimizerPath = Path.Combine(full, OptimizerFile);
+        if (!File.Exists(optimizerPath))
+            throw new FileNotFoundException($"{optimizerPath}: no such file; a checkpoint to resume from holds the optimizer's state beside {StateFile}", optimizerPath);
+        return (state, Functional.Files.readBytes(int.MaxValue, optimizerPath), full);
+    }
+
+    // Far beyond any real run; bounds that keep every count and time a number the session can use.
+    private const int MaxEpochs = 100_000_000;
+    private const double MaxSeconds = 1e9;
+
+    /// <summary>Reads training.json, every field required and checked (null, missing, range, consistency).</summary>
+    /// <exception cref="CheckpointFormatException">a field is wrong: the message names it (its JSON path) and what was expected</exception>
+    internal static TrainingState Read(string path)
+    {
+        var (json, root) = CheckedJson.Read(path, StateLimit);
+        var epoch = json.Int(root, "", "epoch", 1, MaxEpochs);
+        var steps = json.Integer(root, "", "steps", 0, long.MaxValue / 2);
+        int? shuffleSeed = CheckedJson.Optional(root, "shuffleSeed") is { } seed ? (int)json.Integer(seed, "shuffleSeed", int.MinValue, int.MaxValue) : null;
+
+        var randomState = json.Text(root, "", "randomState", 64 * 1024);
+        var random = SessionRandom.Check(randomState);
+        if (random is not null) throw json.Error("randomState", random);
+
+        var entries = json.Array(root, "", "history");
+        if (entries.GetArrayLength() != epoch)
+            throw json.Error("history", $"expected {epoch} entries, one for each epoch done (epoch is {epoch}), found {entries.GetArrayLength()}");
+        var history = new List<EpochRecord>(epoch);
+        var index = 0;
+        foreach (var entry in entries.EnumerateArray())
         {
-            var state = JsonSerializer.Deserialize<TrainingState>(Functional.Files.readText(StateLimit, path), Json)
-                        ?? throw new CheckpointFormatException(path, "it is empty");
-            return (state, Functional.Files.readBytes(int.MaxValue, Path.Combine(full, OptimizerFile)), full);
+            var at = $"history[{index}]";
+            if (entry.ValueKind != JsonValueKind.Object) throw json.Error(at, $"expected an object (an epoch's report), found {CheckedJson.Found(entry)}");
+            var metricsObject = json.Object(entry, at, "metrics");
+            var metrics = new Dictionary<string, double>();
+            foreach (var metric in metricsObject.EnumerateObject())
+            {
+                if (metric.Name.Length == 0 || metric.Name.Length > 256)
+                    throw json.Error($"{at}.metrics", $"expected metric names of 1 to 256 characters, found \"{Excerpt.@short(metric.Name)}\"");
+                metrics[metric.Name] = json.Number(metric.Value, $"{at}.metrics.{Excerpt.@short(metric.Name)}", double.MinValue, double.MaxValue, _ => true);
+            }
+            history.Add(new EpochRecord(
+                json.Int(entry, at, "epoch", index + 1, index + 1),
+                json.Int(entry, at, "epochs", index + 1, MaxEpochs),
+                json.Number(entry, at, "loss", double.MinValue, double.MaxValue, _ => true),
+                json.Number(entry, at, "elapsedSeconds", 0, MaxSeconds),
+                metrics,
+                json.Number(entry, at, "learningRate", 0, double.MaxValue),
+                json.Number(entry, at, "durationSeconds", 0, MaxSeconds),
+                json.Number(entry, at, "examplesPerSecond", 0, double.MaxValue, x => x == double.PositiveInfinity)));
+            index++;
         }
-        catch (JsonException e)
+
+        var s = json.Object(root, "", "schedule");
+        var schedule = new Optimization.ScheduleState(
+            json.Int(s, "schedule", "epochs", epoch, epoch),
+            json.Integer(s, "schedule", "steps", steps, steps),
+            CheckedJson.Optional(s, "plateauLearningRate") is { } rate ? json.Number(rate, "schedule.plateauLearningRate", 0, double.MaxValue) : null,
+            CheckedJson.Optional(s, "best") is { } best ? json.Number(best, "schedule.best", double.MinValue, double.MaxValue) : null,
+            json.Int(s, "schedule", "badEpochs", 0, epoch),
+            json.Int(s, "schedule", "cooldownLeft", 0, MaxEpochs));
+
+
+        MonitorState? monitor = null;
+        if (CheckedJson.Optional(root, "earlyStopping") is { } stopping)
         {
-            throw new CheckpointFormatException(path, $"it is not a training state: {e.Message}", e);
+            if (stopping.ValueKind != JsonValueKind.Object) throw json.Error("earlyStopping", $"expected an object or null, found {CheckedJson.Found(stopping)}");
+            monitor = new MonitorState(
+                json.Number(stopping, "earlyStopping", "best", double.MinValue, double.MaxValue, double.IsInfinity),
+                CheckedJson.Optional(stopping, "bestEpoch") is { } bestEpoch ? (int)json.Integer(bestEpoch, "earlyStopping.bestEpoch", 1, epoch) : null,
+                json.Int(stopping, "earlyStopping", "waited", 0, epoch));
         }
+        return new TrainingState
+        {
+            Epoch = epoch,
+            Steps = steps,
+            ShuffleSeed = shuffleSeed,
+            Schedule = schedule,
+            RandomState = randomState,
+            History = history,
+            EarlyStopping = monitor,
+        };
     }
 }

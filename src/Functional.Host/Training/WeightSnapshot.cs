@@ -39,9 +39,11 @@ internal sealed class WeightSnapshot : IDisposable
     /// <summary>Writes the copy as a safetensors file.</summary>
     public void Save(string path) => SafeTensors.Save(path, saved);
 
-    /// <summary>Replaces the copy with the tensors of a file written by <see cref="Save"/>.</summary>
-    public void Load(string path)
+    /// <summary>Replaces the copy with the tensors of a file written by <see cref="Save"/> from <paramref name="module"/>
+    /// (its header compared with the module's state before any data is read).</summary>
+    public void Load(string path, CompiledModel module)
     {
+        Checkpoint.RequireFits(SafeTensors.ReadHeader(path), module.state_dict(), path, module.Model.Name);
         using var file = SafeTensors.Load(path);
         using var noGrad = torch.no_grad();
         Dispose();

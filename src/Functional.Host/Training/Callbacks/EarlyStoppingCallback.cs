@@ -49,7 +49,7 @@ internal sealed class EarlyStoppingCallback : TrainingCallback, IDisposable
         // The best weights are the checkpoint's own, or were kept beside them.
         if (bestEpoch == session.Resumed.Epoch) best.Take(session.Module);
         else if (session.ResumedDirectory is { } directory && File.Exists(Path.Combine(directory, TrainingState.BestWeightsFile)))
-            best.Load(Path.Combine(directory, TrainingState.BestWeightsFile));
+            best.Load(Path.Combine(directory, TrainingState.BestWeightsFile), session.Module);
     }
 
     public override void OnEpochEnd(TrainingSession session, EpochReport report)

@@ -74,7 +74,7 @@ type TrainArgs =
             | Patience _ -> "stop when the validation loss (or, without validation, the loss) has not improved for this many epochs, and keep the best weights."
             | History _ -> "write each epoch's loss and metrics to this file (JSON lines, or CSV when it ends in .csv)."
             | Plot _ -> "draw the loss curves (and the metrics, on a second axis) of a run on data files into this PNG file."
-            | Resume _ -> "continue the run whose checkpoint folder this is (written by --out with --data), exactly where it stopped; --epochs is the total."
+            | Resume _ -> "continue the run whose checkpoint folder this is (written by --out with --data), exactly where it stopped; --epochs is the total. Without --out it saves into this folder."
             | Seed _ -> "seed for the initial weights and shuffling (default 1)."
             | Out _ -> "write weights.safetensors and model.json here (one sub-folder per model when several are trained); with --data, after every epoch, with what --resume needs."
             | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."

@@ -350,4 +350,142 @@ public sealed class CheckpointValidationTests : IDisposable
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}"); // reading 100 GB would take minutes
         Assert.Equal(5, SafeTensors.ReadHeader(path).Entries.Count); // the header itself is sound: only the comparison refuses it
     }
+
+    [Fact]
+    public void Weights_holding_NaN_are_refused_naming_the_tensor()
+    {
+        var checkpoint = Trained();
+        var path = Path.Combine(checkpoint, Checkpoint.WeightsFile);
+        var header = SafeTensors.ReadHeader(path);
+        var entry = header.Entries.Single(e => e.Name == "0.weight");
+        var bytes = File.ReadAllBytes(path);
+        BitConverter.GetBytes(float.NaN).CopyTo(bytes, header.DataStart + entry.DataBegin);
+        File.WriteAllBytes(path, bytes);
+        using var network = XorFile.Compile("Xor");
+        Assert.Equal($"{path}: '0.weight' holds NaN or infinite values: these weights cannot predict anything",
+            Assert.Throws<CheckpointFormatException>(() => network.LoadWeights(checkpoint)).Message);
+    }
+
+    [Fact]
+    public void An_optimizer_step_count_beyond_the_runs_steps_is_refused()
+    {
+        var checkpoint = Trained();
+        var path = Path.Combine(checkpoint, TrainingState.OptimizerFile);
+        var bytes = File.ReadAllBytes(path);
+        // sgd's first step count: magic 27, version 4, "sgd" 4, rate 8, count 4, slot count 4, "momentum_buffer" 16.
+        Assert.Equal(4L, BitConverter.ToInt64(bytes, 67)); // two epochs of two batches
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(67), 1L << 40);
+        File.WriteAllBytes(path, bytes);
+        using var data = XorData();
+        using var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 });
+        var e = Assert.Throws<CheckpointFormatException>(() => network.Fit(data, null, Options(4, checkpoint, checkpoint)));
+        Assert.Equal($"{path}: at byte 67 (parameter 0's step count): expected a number from 0 to 4 (the run's steps), found 1099511627776", e.Message);
+    }
+
+    [Fact]
+    public void A_plateau_best_value_in_another_schedules_state_is_refused()
+    {
+        var path = ChangedState(json => json["schedule"]!["best"] = 1.5);
+        using var data = XorData();
+        using var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 });
+        var checkpoint = Path.GetDirectoryName(path)!;
+        var e = Assert.Throws<CheckpointFormatException>(() => network.Fit(data, null, Options(4, checkpoint, checkpoint)));
+        Assert.StartsWith($"{path}: schedule: the state holds reduce-on-plateau's best value or counters, but the schedule is", e.Message);
+    }
+
+    // ---- writing checkpoints, and finding them after a crash ----
+
+    [Fact]
+    public void A_checkpoint_folder_given_with_a_trailing_slash_is_written_in_place()
+    {
+        var checkpoint = Path.Combine(directory, "run");
+        using var data = XorData();
+        using var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 });
+        network.Fit(data, null, Options(3, checkpoint + Path.DirectorySeparatorChar));
+        Assert.Equal(3, TrainingState.Read(StatePath(checkpoint)).Epoch);
+        Assert.Equal(["run"], Directory.GetFileSystemEntries(directory).Select(Path.GetFileName));
+        Assert.False(Directory.Exists(Path.Combine(checkpoint, ".next")));
+    }
+
+    [Fact]
+    public void Saving_never_writes_through_a_fixed_temporary_name()
+    {
+        // Another saver's temporary file (here a dangling link, which a write to that name would fail on) is not in the way.
+        var checkpoint = Directory.CreateDirectory(Path.Combine(directory, "shared")).FullName;
+        File.CreateSymbolicLink(Path.Combine(checkpoint, Checkpoint.MetadataFile + ".tmp"), Path.Combine(directory, "no-such-folder", "x"));
+        using var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 });
+        network.Save(checkpoint);
+        Assert.Equal("Xor", Checkpoint.ReadMetadata(checkpoint).Model);
+        // Two networks saving into one folder at once: neither fails.
+        using var other = XorFile.Compile("Xor", new NetworkOptions { Seed = 2 });
+        Parallel.For(0, 20, i => (i % 2 == 0 ? network : other).Save(checkpoint));
+    }
+
+    /// <summary>Leaves the folders as a crash in <see cref="CheckpointFolder.Replace"/> would: <paramref name="arrange"/> moves them.</summary>
+    private (string Checkpoint, float[][] Expected) Crashed(Action<string> arrange)
+    {
+        var checkpoint = Trained();
+        float[][] expected;
+        using (var network = Network.Load(Repository.XorSource, checkpoint))
+            expected = network.Predict([[0f, 1f], [1f, 1f]]);
+        arrange(checkpoint);
+        return (checkpoint, expected);
+    }
+
+    [Fact]
+    public void After_a_crash_between_the_renames_the_newest_complete_checkpoint_is_found()
+    {
+        // Moved aside and the new one not yet moved in: DIR is missing, DIR.next holds the newest.
+        var (checkpoint, expected) = Crashed(c => Directory.Move(c, c + ".next"));
+        Assert.Equal(checkpoint + ".next", CheckpointFolder.Newest(checkpoint));
+        using (var loaded = Network.Load(Repository.XorSource, checkpoint))
+            Assert.Equal(expected, loaded.Predict([[0f, 1f], [1f, 1f]]));
+        Assert.Equal(2, TrainingState.Load(checkpoint).State.Epoch);
+        using (var data = XorData())
+        using (var resumed = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 }))
+            Assert.Equal(4, resumed.Fit(data, null, Options(4, checkpoint, checkpoint)).EpochsRun);
+        Assert.Equal(4, TrainingState.Read(StatePath(checkpoint)).Epoch);
+        Assert.False(Directory.Exists(checkpoint + ".next"));
+    }
+
+    [Fact]
+    public void An_incomplete_checkpoint_is_passed_over_for_a_complete_copy()
+    {
+        // DIR.next cut short (no training.json yet), DIR moved aside as DIR.previous: the previous one is whole.
+        var (checkpoint, expected) = Crashed(c =>
+        {
+            Directory.Move(c, c + ".previous");
+            Directory.CreateDirectory(c + ".next");
+            File.Copy(Path.Combine(c + ".previous", Checkpoint.WeightsFile), Path.Combine(c + ".next", Checkpoint.WeightsFile));
+            File.Copy(Path.Combine(c + ".previous", Checkpoint.MetadataFile), Path.Combine(c + ".next", Checkpoint.MetadataFile));
+        });
+        Assert.Equal(checkpoint + ".previous", CheckpointFolder.Newest(checkpoint));
+        using (var loaded = Network.Load(Repository.XorSource, checkpoint))
+            Assert.Equal(expected, loaded.Predict([[0f, 1f], [1f, 1f]]));
+
+        // DIR there but its model.json cut short, and DIR.previous whole.
+        (checkpoint, _) = (Path.Combine(directory, "second"), 0);
+        Directory.Move(Path.Combine(directory, "run.previous"), checkpoint + ".previous");
+        Directory.CreateDirectory(checkpoint);
+        File.WriteAllText(Path.Combine(checkpoint, Checkpoint.MetadataFile), "{\"format\": ");
+        Assert.Equal(checkpoint + ".previous", CheckpointFolder.Newest(checkpoint));
+        Assert.Equal(2, TrainingState.Load(checkpoint).State.Epoch);
+        // Nothing complete at all: the folder itself, whose error says why.
+        Directory.Delete(checkpoint + ".previous", recursive: true);
+        Assert.Equal(checkpoint, CheckpointFolder.Newest(checkpoint));
+        Assert.StartsWith(Path.Combine(checkpoint, Checkpoint.MetadataFile), Assert.Throws<CheckpointFormatException>(() => Network.Load(Repository.XorSource, checkpoint)).Message);
+    }
+
+    [Fact]
+    public void Fnn_train_resume_without_out_saves_into_the_folder_it_resumes_from_and_says_so()
+    {
+        var checkpoint = Path.Combine(directory, "run");
+        var first = Processes.Fnn("train", Repository.XorSource, "--model", "XorByHand", "--epochs", "2", "--out", checkpoint + "/");
+        Assert.True(first.ExitCode == 0, first.Error + first.Output);
+        Assert.Equal(2, TrainingState.Read(StatePath(checkpoint)).Epoch);
+        var resumed = Processes.Fnn("train", Repository.XorSource, "--model", "XorByHand", "--epochs", "4", "--resume", checkpoint);
+        Assert.True(resumed.ExitCode == 0, resumed.Error + resumed.Output);
+        Assert.Contains($"; resuming {checkpoint} and saving into it (no --out)", resumed.Output.Split('\n')[0]);
+        Assert.Equal(4, TrainingState.Read(StatePath(checkpoint)).Epoch);
+    }
 }

@@ -104,9 +104,14 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
     // A train block's run is many short epochs: about ten checkpoints a run rather than one an epoch.
     let every = if data.FromFiles then 1 else max 1 (settings.Epochs.Value / 10)
     let options = optionsOf args seed outDir classes hasValidation every
-    printfn "Training %s %O -> %O (%d parameters) on %O%s: %d epochs, batch %d, %s (lr = %s), loss %s, seed %d"
+    // --resume DIR without --out saves into DIR, as Keras's BackupAndRestore and Lightning's resume do: say so.
+    let savesWhere =
+        match args.TryGetResult TrainArgs.Resume, outDir with
+        | Some _, Some dir when not (args.Contains TrainArgs.Out) -> sprintf "; resuming %s and saving into it (no --out)" dir
+        | _ -> ""
+    printfn "Training %s %O -> %O (%d parameters) on %O%s: %d epochs, batch %d, %s (lr = %s), loss %s, seed %d%s"
         name network.Model.Input network.Model.Output network.ParameterCount device data.Description
-        settings.Epochs.Value settings.BatchSize.Value settings.Optimizer.Name (number settings.LearningRate.Value) settings.Loss.Name seed
+        settings.Epochs.Value settings.BatchSize.Value settings.Optimizer.Name (number settings.LearningRate.Value) settings.Loss.Name seed savesWhere
     let result =
         match data.Train with
         | Some train ->
@@ -157,7 +162,7 @@ let run (args: ParseResults<TrainArgs>) =
     let file =
         match args.TryGetResult TrainArgs.Resume with
         // (A folder that is not there at all is the training session's to report, as "no such folder to resume from".)
-        | Some dir when Directory.Exists dir || Directory.Exists(dir + ".previous") ->
+        | Some dir when [ ""; ".next"; ".previous" ] |> List.exists (fun copy -> Directory.Exists(Path.TrimEndingDirectorySeparator dir + copy)) ->
             let file = FnnFile.LoadForCheckpoint(path, dir, sets, args.Contains TrainArgs.Strict)
             warnings file.Warnings
             file
@@ -171,7 +176,8 @@ let run (args: ParseResults<TrainArgs>) =
     else
         // Ctrl+C or SIGTERM stops after the current step; the run still reports what it has, and exits non-zero.
         use stop = new Functional.Cli.StopSignals.Listener()
-        let out = args.TryGetResult TrainArgs.Out
+        // Without --out, a resumed run saves where it resumes from (the folder its predecessor wrote).
+        let out = match args.TryGetResult TrainArgs.Out with Some dir -> Some dir | None -> args.TryGetResult TrainArgs.Resume
         let dirs = models |> List.map (fun name -> name, out |> Option.map (fun d -> if models.Length = 1 then d else Path.Combine(d, name)))
         // Refuse a folder that holds other files before any training, not after it.
         dirs |> List.iter (snd >> Option.iter Functional.Checkpoints.Checkpoint.RequireWritableFolder)

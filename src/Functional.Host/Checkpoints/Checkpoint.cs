@@ -156,6 +156,11 @@ public static class Checkpoint
         RequireFits(SafeTensors.ReadHeader(weightsPath), state, weightsPath, model);
         RequireListedParameters(metadata, module, Path.Combine(directory, MetadataFile));
         using var file = SafeTensors.Load(weightsPath);
+        // Weights that are NaN or infinite would make every prediction NaN: refuse them, naming the first.
+        using (torch.NewDisposeScope())
+            foreach (var (name, tensor) in file.Tensors)
+                if (tensor.is_floating_point() && !torch.isfinite(tensor).all().item<bool>())
+                    throw new CheckpointFormatException(weightsPath, $"'{Excerpt.@short(name)}' holds NaN or infinite values: these weights cannot predict anything");
         cancellation.ThrowIfCancellationRequested(); // the last moment at which no weight has changed
         using var noGrad = torch.no_grad();
         foreach (var (name, target) in state)
@@ -207,8 +212,17 @@ public static class Checkpoint
 
     private static void WriteAtomically(string path, string text)
     {
-        var temp = path + CheckpointFolder.TemporarySuffix;
-        File.WriteAllText(temp, text);
-        File.Move(temp, path, overwrite: true);
+        // A name of its own: two savers into one folder never write the same temporary file.
+        var temp = $"{path}.{Guid.NewGuid():N}{CheckpointFolder.TemporarySuffix}";
+        try
+        {
+            File.WriteAllText(temp, text);
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
     }
 }

@@ -44,7 +44,7 @@ internal static class CheckpointFolder
     /// current folder, which cannot be replaced</exception>
     public static void RequireReplaceable(string directory)
     {
-        var full = Path.GetFullPath(directory);
+        var full = FullPath(directory);
         var current = Path.GetFullPath(Environment.CurrentDirectory);
         if (current == full || current.StartsWith(Path.TrimEndingDirectorySeparator(full) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw new IOException($"{directory} is the current folder or holds it: a checkpoint folder is replaced as a whole, " +
@@ -66,7 +66,7 @@ internal static class CheckpointFolder
     public static void Replace(string directory, Action<string> write)
     {
         RequireReplaceable(directory);
-        var full = Path.GetFullPath(directory);
+        var full = FullPath(directory);
         var next = full + Next;
         var previous = full + Previous;
         Remove(next);
@@ -78,11 +78,47 @@ internal static class CheckpointFolder
         Remove(previous);
     }
 
-    /// <summary>The folder, or its previous copy when a save was cut short after the folder was moved aside.</summary>
-    public static string Whole(string directory) =>
-        File.Exists(Path.Combine(directory, Checkpoint.MetadataFile)) || !Directory.Exists(directory + Previous)
-            ? directory
-            : directory + Previous;
+    /// <summary>The folder's full path without a trailing separator (<c>DIR/</c> is <c>DIR</c>), to which
+    /// <c>.next</c> and <c>.previous</c> are added.</summary>
+    public static string FullPath(string directory) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+
+    /// <summary>
+    /// The newest complete checkpoint among the folder and the copies <see cref="Replace"/> leaves after a crash
+    /// between its steps: <c>DIR.next</c> (written whole, not yet moved in), <c>DIR</c>, then <c>DIR.previous</c>.
+    /// Complete: its model.json and the weights' header parse, and its training state (required in <c>DIR.next</c>,
+    /// which only a training run writes) is there and parses. When none is, the folder itself (whose errors then say why).
+    /// The one rule <c>predict</c>, <c>eval</c>, <see cref="Networks.Network.Load"/> and <c>--resume</c> use.
+    /// </summary>
+    public static string Newest(string directory)
+    {
+        var full = FullPath(directory);
+        foreach (var (candidate, needsState) in new[] { (full + Next, true), (full, false), (full + Previous, false) })
+            if (IsComplete(candidate, needsState))
+                return candidate == full ? directory : candidate;
+        return directory;
+    }
+
+    private static bool IsComplete(string folder, bool needsState)
+    {
+        if (!Directory.Exists(folder)) return false;
+        try
+        {
+            Checkpoint.ReadMetadataFile(Path.Combine(folder, Checkpoint.MetadataFile));
+            SafeTensors.ReadHeader(Path.Combine(folder, Checkpoint.WeightsFile));
+            var state = Path.Combine(folder, TrainingState.StateFile);
+            var optimizer = Path.Combine(folder, TrainingState.OptimizerFile);
+            if (needsState || File.Exists(state) || File.Exists(optimizer))
+            {
+                if (!File.Exists(optimizer)) return false;
+                TrainingState.Read(state);
+            }
+            return true;
+        }
+        catch (IOException)
+        {
+            return false; // missing, cut short or malformed: not this one
+        }
+    }
 
     /// <summary>Deletes a checkpoint folder written by <see cref="Replace"/>, file by file: only what a checkpoint holds.</summary>
     private static void Remove(string folder)

@@ -11,7 +11,7 @@ internal static class TrainedSource
 {
     public static FnnFile Load(string path, string checkpointDirectory, IReadOnlyDictionary<string, string> given, bool requireUnchanged)
     {
-        var directory = CheckpointFolder.Whole(checkpointDirectory);
+        var directory = CheckpointFolder.Newest(checkpointDirectory);
         var metadata = Checkpoint.ReadMetadata(directory);
         var metadataPath = Path.Combine(directory, Checkpoint.MetadataFile);
         var file = FnnFile.Load(path, given);

@@ -124,7 +124,7 @@ public sealed class Network : IDisposable
     {
         options ??= new NetworkLoadOptions();
         var file = FnnFile.LoadForCheckpoint(fnnPath, checkpointDirectory, options.Hyperparameters, options.RequireUnchangedSource);
-        var directory = CheckpointFolder.Whole(checkpointDirectory);
+        var directory = CheckpointFolder.Newest(checkpointDirectory);
         var metadata = Checkpoint.ReadMetadata(directory);
         cancellation.ThrowIfCancellationRequested();
         var network = file.Compile(metadata.Model, new NetworkOptions

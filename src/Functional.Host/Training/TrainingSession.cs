@@ -162,7 +162,7 @@ public sealed class TrainingSession
             Checkpoint.LoadInto(module, resumed.Directory);
             try
             {
-                optimizer.LoadState(resumed.Optimizer);
+                optimizer.LoadState(resumed.Optimizer, state.Steps);
             }
             catch (InvalidDataException e)
             {

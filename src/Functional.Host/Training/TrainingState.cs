@@ -71,15 +71,13 @@ internal sealed record TrainingState
     // Far above any training.json (a history of a million epochs fits): only a bound on what is read.
     private const long StateLimit = 256L << 20;
 
-    /// <summary>The state saved in a checkpoint folder (or, after a crash mid-save, in its previous copy).</summary>
+    /// <summary>The state saved in a checkpoint folder (or, after a crash mid-save, in the newest complete copy: <see cref="CheckpointFolder.Newest"/>).</summary>
     /// <exception cref="DirectoryNotFoundException">there is no such folder</exception>
     /// <exception cref="FileNotFoundException">the folder holds no training state</exception>
     /// <exception cref="CheckpointFormatException">training.json is malformed: the message names the field and what was expected</exception>
     public static (TrainingState State, byte[] Optimizer, string Directory) Load(string directory)
     {
-        var full = Path.GetFullPath(directory);
-        if (!File.Exists(Path.Combine(full, StateFile)) && File.Exists(Path.Combine(full + ".previous", StateFile)))
-            full += ".previous";
+        var full = Path.GetFullPath(CheckpointFolder.Newest(directory));
         if (!Directory.Exists(full))
             throw new DirectoryNotFoundException($"{directory}: no such folder to resume from; --resume (ResumeFrom) takes a checkpoint folder written by a run with --out (CheckpointDirectory)");
         var path = Path.Combine(full, StateFile);

@@ -85,6 +85,9 @@ public sealed class LearningRateSchedule
             throw new ArgumentException($"not a schedule state: counters must not be negative ({state})", nameof(state));
         if (_rule.IsPlateau != (state.PlateauLearningRate is not null))
             throw new ArgumentException($"the state is not one of a {Spec.Name} schedule ({state})", nameof(state));
+        // Only reduce-on-plateau keeps a best value and counters: any other schedule's must be empty.
+        if (!_rule.IsPlateau && (state.Best is not null || state.BadEpochs != 0 || state.CooldownLeft != 0))
+            throw new ArgumentException($"the state holds reduce-on-plateau's best value or counters, but the schedule is {Spec.Name} ({state})", nameof(state));
         Epochs = state.Epochs;
         Steps = state.Steps;
         _plateauRate = state.PlateauLearningRate;

@@ -149,9 +149,10 @@ internal abstract class ParameterUpdate : IDisposable
     /// </summary>
     /// <param name="reader">the state</param>
     /// <param name="whole">the state must end where the stream ends</param>
+    /// <param name="maxSteps">no parameter can have had more updates than this (the run's steps)</param>
     /// <exception cref="InvalidDataException">the state is not one, is of another optimizer, or does not fit; the
     /// message names the byte offset, the field and what was expected</exception>
-    public double Load(BinaryReader reader, bool whole)
+    public double Load(BinaryReader reader, bool whole, long maxSteps = long.MaxValue)
     {
         var input = new StateReader(reader);
         if (input.String("magic", MaxNameBytes) != Magic)
@@ -186,8 +187,10 @@ internal abstract class ParameterUpdate : IDisposable
             {
                 at = input.Offset;
                 steps[i] = input.Int64($"parameter {i}'s step count");
-                if (steps[i] < 0)
-                    throw StateReader.Error(at, $"parameter {i}'s step count", $"expected a number >= 0, found {steps[i]}");
+                if (steps[i] < 0 || steps[i] > maxSteps)
+                    throw StateReader.Error(at, $"parameter {i}'s step count", maxSteps == long.MaxValue
+                        ? $"expected a number >= 0, found {steps[i]}"
+                        : $"expected a number from 0 to {maxSteps} (the run's steps), found {steps[i]}");
                 for (var s = 0; s < Slots.Count; s++)
                 {
                     var what = $"parameter {i}'s {Slots[s]}";

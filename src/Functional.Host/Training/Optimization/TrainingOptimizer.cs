@@ -169,10 +169,17 @@ public sealed class TrainingOptimizer : IDisposable
         Load(stream, whole: false);
     }
 
-    private void Load(Stream stream, bool whole)
+    /// <summary><see cref="LoadState(byte[])"/> for a resumed run of <paramref name="steps"/> steps: no parameter's step count may exceed them.</summary>
+    internal void LoadState(byte[] state, long steps)
+    {
+        using var stream = new MemoryStream(state, writable: false);
+        Load(stream, whole: true, steps);
+    }
+
+    private void Load(Stream stream, bool whole, long maxSteps = long.MaxValue)
     {
         using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-        learningRate = update.Load(reader, whole);
+        learningRate = update.Load(reader, whole, maxSteps);
     }
 
     /// <summary>Frees the update rule's state (its moments).</summary>

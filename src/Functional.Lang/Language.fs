@@ -122,21 +122,27 @@ let parseOverride (text: string) : Result<string * (Value * Range), string> =
     | i when i > 0 ->
         let name = text.Substring(0, i).Trim()
         let valueText = text.Substring(i + 1).Trim()
+        let text = Functional.Excerpt.short text
+        let tooLarge (v: float) = Error(sprintf "--set %s: the integer %.0f is too large: an integer is at most %d" text v Int32.MaxValue)
         let value =
             match Parser.parseExpr "--set" valueText with
-            | Ok(Number(v, true, _)) when abs v <= float Int32.MaxValue -> Some(VInt(int v))
-            | Ok(Number(v, false, _)) -> Some(VFloat v)
-            | Ok(Negate(Number(v, true, _), _)) when abs v <= float Int32.MaxValue -> Some(VInt(-(int v)))
-            | Ok(Negate(Number(v, false, _), _)) -> Some(VFloat -v)
-            | Ok(Bool(b, _)) -> Some(VBool b)
-            | Ok(String(s, _)) -> Some(VString s)
-            | _ -> None
+            | Ok(Number(v, true, _)) when abs v <= float Int32.MaxValue -> Ok(VInt(int v))
+            | Ok(Number(v, true, _)) -> tooLarge v
+            | Ok(Number(v, false, _)) when Double.IsFinite v -> Ok(VFloat v)
+            | Ok(Negate(Number(v, true, _), _)) when abs v <= float Int32.MaxValue -> Ok(VInt(-(int v)))
+            | Ok(Negate(Number(v, true, _), _)) -> tooLarge -v
+            | Ok(Negate(Number(v, false, _), _)) when Double.IsFinite v -> Ok(VFloat -v)
+            | Ok(Number(_, false, _))
+            | Ok(Negate(Number(_, false, _), _)) -> Error(sprintf "--set %s: the number is too large for a float" text)
+            | Ok(Bool(b, _)) -> Ok(VBool b)
+            | Ok(String(s, _)) -> Ok(VString s)
+            | _ -> Error(sprintf "--set %s: the value must be a number, true, false or a \"string\"" text)
         match value with
-        | Some v when name |> Seq.forall (fun c -> Char.IsLetterOrDigit c || c = '_') && Char.IsLetter name[0] ->
+        | Ok v when name.Length > 0 && name |> Seq.forall (fun c -> Char.IsLetterOrDigit c || c = '_') && Char.IsLetter name[0] ->
             Ok(name, (v, nowhere "--set"))
-        | Some _ -> Error(sprintf "--set %s: '%s' is not a hyperparameter name" text name)
-        | None -> Error(sprintf "--set %s: the value must be a number, true, false or a \"string\"" text)
-    | _ -> Error(sprintf "--set %s: expected name=value, as in --set dim=64" text)
+        | Ok _ -> Error(sprintf "--set %s: '%s' is not a hyperparameter name" text (Functional.Excerpt.short name))
+        | Error message -> Error message
+    | _ -> Error(sprintf "--set %s: expected name=value, as in --set dim=64" (Functional.Excerpt.short text))
 
 /// An optimizer written on a command line or in a host's settings (`adamw(lr=0.001)`), parsed and checked
 /// as a train block's `optimizer` is; diagnostics call the text `origin` (`--optimizer:1:12: error: ...`).

@@ -15,6 +15,22 @@ let private xor =
 [<Tests>]
 let tests =
     testList "Checking" [
+        bad "crossEntropy on a model with one output is refused where the loss is given"
+            "model One : [2] -> [1] =\n    dense 1\n\ntrain One with\n    loss = crossEntropy\n"
+            "5:12" "crossEntropy needs an output per class"
+
+        test "--set values: a too-large integer says so, with the limit" {
+            let message text = match Language.parseOverride text with Error m -> m | Ok _ -> failtestf "%s was accepted" text
+            Expect.stringContains (message "dim=99999999999") "the integer 99999999999 is too large: an integer is at most 2147483647" "too large"
+            Expect.stringContains (message "dim=-99999999999") "the integer -99999999999 is too large" "too small"
+            Expect.stringContains (message "dim=abc") "must be a number" "not a number"
+            Expect.stringContains (message " =3") "is not a hyperparameter name" "no name"
+            Expect.isLessThan (message ("dim=" + String.replicate 100000 "x")).Length 300 "an excerpt of a long value"
+            match Language.parseOverride "dim=2147483647" with
+            | Ok(_, (Functional.Lang.Checking.VInt 2147483647, _)) -> ()
+            | other -> failtestf "the largest integer: %A" other
+        }
+
         test "a chain of 200,000 applications checks, with the value it computes" {
             // `f f f ... 1`: once quadratic (each step measured the rest of the argument list), now one pass.
             let chain = String.replicate 200000 "f "

@@ -34,6 +34,9 @@ let rec internal literal (value: Value) : Result<float list * int list, string> 
 /// output, t the target, both of the model's output shape).
 let internal lossOf (m: Model) (value: Value) (range: Range) : Checked<Loss> =
     match value with
+    // A softmax over one score is 1 whatever the score: the loss would be 0 forever and nothing would learn.
+    | VLoss CrossEntropy when Shape.last m.Output = Some(Known 1) || Shape.rank m.Output = 0 ->
+        fail range (sprintf "crossEntropy needs an output per class (its last axis), but %s has one output %O, so its loss is always 0: give it one output per class ([2] for two classes), or use bce with a sigmoid output" m.Name m.Output)
     | VLoss l -> Ok l
     | VError -> Error []
     | VFunction f when f.Positional.Length = 2 ->

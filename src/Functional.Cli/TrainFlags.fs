@@ -24,3 +24,15 @@ let learningRate (args: ParseResults<TrainArgs>) : float option =
         match TrainSettings.checkRate "--lr" lr with
         | Ok lr -> lr
         | Error message -> raise (ArgumentException message))
+
+/// The flag that sets each option the host checks, so that its range errors name what the user typed.
+let private flags =
+    dict [ "Epochs", "--epochs"; "BatchSize", "--batch"; "ValidationSplit", "--valid-split"; "Patience", "--patience" ]
+
+/// Runs `settle` (the host merging and checking the options); a range error of an option set by a flag is
+/// re-raised naming the flag and its value: `--epochs 0: epochs must be positive`.
+let naming (settle: unit -> 'T) : 'T =
+    try settle ()
+    with :? ArgumentOutOfRangeException as e when not (isNull e.ParamName) && flags.ContainsKey e.ParamName ->
+        let reason = e.Message.Split('\n').[0].Replace(sprintf " (Parameter '%s')" e.ParamName, "")
+        raise (ArgumentException(sprintf "%s %O: %s" flags[e.ParamName] e.ActualValue reason, e))

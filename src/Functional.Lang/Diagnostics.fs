@@ -17,12 +17,18 @@ type Diagnostic =
       Related: (Range * string) list }
 
 module Diagnostic =
-    let error range message = { Severity = Severity.Error; Range = range; Message = message; Related = [] }
+    /// The longest message a diagnostic holds: one that quotes a hostile name or value whole is cut.
+    let private longest = 400
+
+    let error range message = { Severity = Severity.Error; Range = range; Message = Functional.Excerpt.ofText longest message; Related = [] }
     let withRelated range message (d: Diagnostic) = { d with Related = d.Related @ [ range, message ] }
     let isError (d: Diagnostic) = d.Severity = Severity.Error
 
+    /// How much of a source line is shown around the place: a line of a megabyte is shown in part.
+    let private window = 120
+
     /// `file:line:col: error: message`, then the source line and a caret under the place (a run of
-    /// carets under a single-line range).
+    /// carets under a single-line range); of a long line, only the part around the place, marked with `…`.
     let render (sourceText: string -> string option) (d: Diagnostic) =
         let sb = Text.StringBuilder()
         let severity = match d.Severity with Severity.Error -> "error" | Severity.Warning -> "warning"
@@ -34,12 +40,21 @@ module Diagnostic =
         | Some text when r.Start.Line >= 1 ->
             let lines = text.Replace("\r\n", "\n").Split('\n')
             if r.Start.Line <= lines.Length then
-                let line = lines[r.Start.Line - 1].TrimEnd()
+                let whole = lines[r.Start.Line - 1].TrimEnd()
                 let gutter = string r.Start.Line
+                let column = max 0 (r.Start.Column - 1)
+                // The part of the line shown: all of it, or a window that starts a little before the place.
+                let first = if whole.Length <= window then 0 else min (max 0 (column - window / 3)) (max 0 (whole.Length - window))
+                let shown = whole.Substring(first, min window (whole.Length - first))
+                let line =
+                    // Control characters shown one for one (a tab as a space), so the caret stays under its place.
+                    (if first > 0 then "…" else "") + String.map (fun c -> if c = '\t' then ' ' elif Char.IsControl c then '?' else c) shown
+                    + (if first + shown.Length < whole.Length then "…" else "")
                 let width =
                     if r.End.Line = r.Start.Line && r.End.Column > r.Start.Column then r.End.Column - r.Start.Column
                     else 1
-                let pad = String(' ', max 0 (r.Start.Column - 1))
+                let width = max 1 (min width (window - (column - first)))
+                let pad = String(' ', (column - first) + (if first > 0 then 1 else 0))
                 sb.AppendLine().AppendFormat("{0} | {1}", gutter, line) |> ignore
                 sb.AppendLine().AppendFormat("{0} | {1}{2}", String(' ', gutter.Length), pad, String('^', width)) |> ignore
         | _ -> ()

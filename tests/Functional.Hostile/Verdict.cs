@@ -29,7 +29,7 @@ internal sealed record Outcome(Attempt Attempt, Verdict Verdict, int? ExitCode, 
         if (exitCode == 70 || exitCode >= 128 || LooksLikeStackTrace(output) || LooksLikeStackTrace(error)) return Verdict.Crash;
         if (exitCode == 0) return attempt.MustFail ? Verdict.Silent : Verdict.Accepted;
         var named = error.Contains(attempt.Culprit, StringComparison.Ordinal);
-        var fromLibtorch = error.Contains("libtorch", StringComparison.Ordinal);
+        var fromLibtorch = error.Contains("error: libtorch:", StringComparison.Ordinal); // an input libtorch saw unchecked
         return named && !fromLibtorch && error.Length <= LongestMessage ? Verdict.ClearError : Verdict.Unclear;
     }
 

@@ -35,7 +35,10 @@ let run (args: ParseResults<PredictArgs>) =
             Functional.Cli.Loading.trainedNetwork path weights (args.TryGetResult PredictArgs.Device)
                 (args.GetResults PredictArgs.Set) (args.Contains PredictArgs.Strict)
         let examples = inputs |> List.map (function Ok v -> v | Error _ -> [||]) |> Array.ofList
-        let outputs = network.Predict examples
+        // The examples are the --input values: a shape or range error is about them.
+        let outputs =
+            try network.Predict examples
+            with :? ArgumentException as e -> raise (ArgumentException(sprintf "--input: %s" e.Message, e))
         for output in outputs do
             printfn "%s" (output |> Array.map (float >> number) |> String.concat ", ")
         Exit.ok

@@ -66,6 +66,8 @@ let private openData (args: ParseResults<TrainArgs>) (plan: TrainingPlan) (name:
             raise (ArgumentException(sprintf "train %s has no data: give it data = [ input => target; ... ] in its train block, or a file with --data" name))
         if args.Contains TrainArgs.Valid then
             raise (ArgumentException "--valid needs --data: a train block's own examples can be split with --valid-split")
+        for flag, given in [ "--normalize", args.Contains TrainArgs.Normalize; "--labels", args.Contains TrainArgs.Labels; "--valid-labels", args.Contains TrainArgs.Valid_Labels ] do
+            if given then raise (ArgumentException(sprintf "%s applies to --data files: a train block's own examples are used as written" flag))
         { Train = None; Valid = null; Description = ""; FromFiles = false; Owned = [] }
 
 /// The command line's settings as options: the host merges them with the train block (TrainingOptions.WithPlan).
@@ -100,7 +102,7 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
         (data.Train |> Option.exists (fun t -> t.TargetKind = TargetKind.ClassIndex))
         || List.contains plan.Loss.Name [ "crossEntropy"; "bce"; "nll" ]
     let hasValidation = not (isNull data.Valid) || args.Contains TrainArgs.Valid_Split
-    let settings = (optionsOf args seed outDir classes hasValidation 1).WithPlan plan
+    let settings = Functional.Cli.TrainFlags.naming (fun () -> (optionsOf args seed outDir classes hasValidation 1).WithPlan plan)
     // A train block's run is many short epochs: about ten checkpoints a run rather than one an epoch.
     let every = if data.FromFiles then 1 else max 1 (settings.Epochs.Value / 10)
     let options = optionsOf args seed outDir classes hasValidation every
@@ -113,6 +115,7 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
         name network.Model.Input network.Model.Output network.ParameterCount device data.Description
         settings.Epochs.Value settings.BatchSize.Value settings.Optimizer.Name (number settings.LearningRate.Value) settings.Loss.Name seed savesWhere
     let result =
+      Functional.Cli.TrainFlags.naming (fun () ->
         match data.Train with
         | Some train ->
             let result =
@@ -120,7 +123,7 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
                     (fun options progress -> network.Train(plan, train, data.Valid, options, progress, cancel)) epochLines
             Functional.Cli.LiveProgress.table result
             result
-        | None -> network.Train(plan, options, tenLines settings.Epochs.Value, cancel)
+        | None -> network.Train(plan, options, tenLines settings.Epochs.Value, cancel))
     args.TryGetResult TrainArgs.Plot
     |> Option.iter (fun png ->
         Functional.Cli.Plotting.curves name result png

@@ -252,7 +252,9 @@ let internal unknownTypes (parameters: Parameter list) =
 let rec internal eval (env: Env) (scope: GraphScope option) (expr: Expr) : Checked<Value> =
     match expr with
     | Number(v, true, r) ->
-        if abs v > float System.Int32.MaxValue then fail r (sprintf "the integer %g is too large" v)
+        if abs v > float System.Int32.MaxValue then
+            let shown = if System.Double.IsInfinity v then "this integer" else sprintf "the integer %g" v
+            fail r (sprintf "%s is too large (integers are at most %d)" shown System.Int32.MaxValue)
         else Ok(VInt(int v))
     | Number(v, false, _) -> Ok(VFloat v)
     | Bool(b, _) -> Ok(VBool b)

@@ -31,8 +31,9 @@ internal sealed class CheckpointJson(string file, int perPath) : ICorruptions
     {
         var checkpoint = fixture.CopyOf(fixture.Checkpoint);
         File.WriteAllBytes(Path.Combine(checkpoint, file), bytes);
-        // Some fields are informative only (when it was written, by which version): changing them leaves a valid file.
-        var informative = what.StartsWith("$.created", StringComparison.Ordinal) || what.StartsWith("$.functionalVersion", StringComparison.Ordinal);
+        // Some fields are informative only (when it was written, by which version, how it was trained; a network saved
+        // untrained has no training): changing them leaves a valid file.
+        var informative = new[] { "$.created", "$.functionalVersion", "$.training" }.Any(p => what.StartsWith(p, StringComparison.Ordinal));
         return ReadByResume
             ? Checkpoints.Resume(fixture, checkpoint, file, what, mustFail: invalid && !informative)
             : Checkpoints.Predict(fixture, checkpoint, file, what, mustFail: invalid && !informative);

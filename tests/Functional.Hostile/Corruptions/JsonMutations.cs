@@ -56,8 +56,9 @@ internal static class JsonMutations
 
     /// <summary>The systematic ones: each path removed and set to hostile values (cycling through the values, so that
     /// every path and every value occurs, in about <c>paths × (1 + perPath)</c> attempts), plus whole-file ones.</summary>
-    /// <remarks><c>Invalid</c> is true when no reader could accept the result: a field removed or nulled, or given a
-    /// value of another JSON kind (a string for a number). A value of the same kind may still be valid (another loss, 0
+    /// <remarks><c>Invalid</c> is true when no reader could accept the result: a field that had a value removed or
+    /// nulled, or given a value of another JSON kind (a string for a number). A field that was null is optional: removing
+    /// it changes nothing, and a value in it may be acceptable. A value of the same kind may still be valid (another loss, 0
     /// examples per second), so only a crash, a hang or an unclear message counts against it.</remarks>
     public static IEnumerable<(string What, string Text, bool Invalid)> Systematic(string text, int perPath)
     {
@@ -106,7 +107,7 @@ internal static class JsonMutations
                 if (remove) a.RemoveAt(index); else a[index] = value;
                 break;
         }
-        var invalid = remove || value is null || old is null || value.GetValueKind() != old.GetValueKind() && !IsBoolean(value, old);
+        var invalid = old is not null && (remove || value is null || value.GetValueKind() != old.GetValueKind() && !IsBoolean(value, old));
         return (remove ? $"{shown} removed" : $"{shown} set to {name}", root.ToJsonString(), invalid);
     }
 

@@ -19,8 +19,8 @@ internal sealed class EarlyStoppingCallback : TrainingCallback, IDisposable
     /// <exception cref="ArgumentException">the monitored value is not reported by this run, or a setting is out of range</exception>
     public EarlyStoppingCallback(EarlyStopping rule, IReadOnlyList<Metric> metrics, bool validating)
     {
-        if (rule.Patience < 0) throw new ArgumentOutOfRangeException(nameof(rule), rule.Patience, "patience must be at least 0");
-        if (!(rule.MinDelta >= 0)) throw new ArgumentOutOfRangeException(nameof(rule), rule.MinDelta, "the minimum change must be at least 0");
+        if (rule.Patience < 0) throw new ArgumentOutOfRangeException(nameof(EarlyStopping.Patience), rule.Patience, "patience must be at least 0");
+        if (!(rule.MinDelta >= 0)) throw new ArgumentOutOfRangeException(nameof(EarlyStopping.MinDelta), rule.MinDelta, "the minimum change must be at least 0");
         var name = rule.Monitor;
         var isValidation = name.StartsWith("val_", StringComparison.Ordinal);
         var bare = isValidation ? name[4..] : name;

@@ -274,6 +274,29 @@ public sealed class DataTests : IDisposable
     }
 
     [Fact]
+    public void Csv_that_is_not_valid_utf8_is_refused_naming_the_file_and_byte_not_read_as_replacement_characters()
+    {
+        var path = InFolder("labels.csv");
+        File.WriteAllBytes(path, [.. "x,label\n1,cat\n2,c"u8, 0xFF, 0xFE, (byte)'\n']);
+        var error = Assert.Throws<DataFormatException>(() => CsvDataset.Open(path));
+        Assert.Contains(path, error.Message);
+        Assert.Contains("not valid UTF-8 (byte 0xFF)", error.Message);
+    }
+
+    [Fact]
+    public void Token_ids_from_a_csv_file_are_checked_before_training_naming_the_file_and_the_example()
+    {
+        var path = Csv("tokens.csv", "a,b,label\n0,1,0\n1,2,1\n2,3,0\n3,2.5,1\n");
+        using var data = CsvDataset.Open(path);
+        using var network = FnnFile.FromSource("model Words : [2] int -> [2] =\n    embed 4 3 >> flatten >> dense 2\n").Compile();
+        var error = Assert.Throws<ArgumentException>(() =>
+            network.Fit(data, null, new Functional.Training.TrainingOptions { Loss = Functional.Training.Loss.CrossEntropy, Epochs = 1, BatchSize = 2 }));
+        Assert.StartsWith($"{path}: example 4's input holds 2.5, but Words takes token ids (whole numbers from 0 to 3)", error.Message);
+        var evaluation = Assert.Throws<ArgumentException>(() => network.Evaluate(data, Functional.Training.Loss.CrossEntropy));
+        Assert.StartsWith($"{path}: example 4's input holds 2.5", evaluation.Message);
+    }
+
+    [Fact]
     public void Csv_with_a_header_maps_class_names_to_sorted_indices()
     {
         var path = Csv("iris.csv", "sepal,petal,species\n1.5,0.2,setosa\n6.1,2.3,virginica\n5.0,1.0,versicolor\n4.9,0.1,setosa\n");

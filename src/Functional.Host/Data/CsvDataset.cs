@@ -11,7 +11,7 @@ namespace Functional.Data;
 /// The parser is our own (<see cref="CsvReader"/>, RFC 4180): every error must name the file, the line and the
 /// column, and the numbers go straight into float arrays without a row object per line.
 /// </remarks>
-public sealed class CsvDataset : IDataset, INormalizingReader, IClassNamed
+public sealed class CsvDataset : IDataset, INormalizingReader, IClassNamed, IFromFile
 {
     // Whole-number labels are used as class indices directly; this bounds the class count that can create.
     private const int MaxClassIndex = 1 << 20;
@@ -31,6 +31,8 @@ public sealed class CsvDataset : IDataset, INormalizingReader, IClassNamed
 
     /// <summary>The file as given.</summary>
     public string Path { get; }
+
+    string IFromFile.SourcePath => Path;
 
     /// <summary>The header's column names, or null when the file has no header.</summary>
     public IReadOnlyList<string>? ColumnNames { get; }
@@ -84,8 +86,23 @@ public sealed class CsvDataset : IDataset, INormalizingReader, IClassNamed
             file.Dispose();
             throw new DataFormatException(path, $"the file is {length} bytes, more than the {limits.MaxFileBytes} a CSV file may have (CsvLimits.MaxFileBytes)");
         }
-        using var text = new StreamReader(file, detectEncodingFromByteOrderMarks: true);
+        // Strict UTF-8 (or the encoding a byte order mark names): invalid bytes are an error, not silent U+FFFD in a label.
+        using var text = new StreamReader(file, new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
         var reader = new CsvReader(text, separator, path, limits);
+        try
+        {
+            return Read(path, options, reader);
+        }
+        catch (System.Text.DecoderFallbackException e)
+        {
+            // The reader decodes ahead of the records, so the line is not known: name the byte instead.
+            var bad = e.BytesUnknown is { Length: > 0 } bytes ? $" (byte 0x{bytes[0]:X2})" : "";
+            throw new DataFormatException(path, $"the file is not valid UTF-8{bad}: save it as UTF-8", innerException: e);
+        }
+    }
+
+    private static CsvDataset Read(string path, CsvOptions options, CsvReader reader)
+    {
         var first = new List<string>();
         if (!reader.Read(first)) throw new DataFormatException(path, "the file is empty");
         var firstLine = reader.RecordLine;

@@ -11,7 +11,7 @@ namespace Functional.Data;
 /// Any IDX element type (ubyte, sbyte, int16, int32, float32, float64) and rank is accepted for the examples.
 /// A labels file of an integer type and rank 1 gives class indices; any other gives regression targets.
 /// </remarks>
-public sealed partial class IdxDataset : IDataset, INormalizingReader
+public sealed partial class IdxDataset : IDataset, INormalizingReader, IFromFile
 {
     private readonly IdxFile images;
     private readonly long[]? labels;
@@ -31,6 +31,8 @@ public sealed partial class IdxDataset : IDataset, INormalizingReader
 
     /// <summary>The images file as given.</summary>
     public string ImagesPath => images.Path;
+
+    string IFromFile.SourcePath => ImagesPath;
 
     /// <summary>The labels file, as given or as found beside the images.</summary>
     public string LabelsPath { get; }

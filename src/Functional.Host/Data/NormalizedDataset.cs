@@ -6,6 +6,9 @@ namespace Functional.Data;
 /// </summary>
 internal sealed class NormalizedDataset(IDataset source, Normalization normalization) : IDataset, IClassNamed
 {
+    /// <summary>The examples before normalisation.</summary>
+    public IDataset Source => source;
+
     public IReadOnlyList<string>? ClassNames => source.ClassNames();
     public int Count => source.Count;
     public int[] FeatureShape => source.FeatureShape;

@@ -247,7 +247,9 @@ public sealed class Network : IDisposable
         return Reading(() =>
         {
             using var compiled = loss.Compile(module.Placement);
-            return Evaluator.Run(module, data, new BatchFeed(module, data), compiled, list, batchSize);
+            var feed = new BatchFeed(module, data);
+            feed.CheckTokenIds(data, "the data");
+            return Evaluator.Run(module, data, feed, compiled, list, batchSize);
         });
     }
 

@@ -57,8 +57,31 @@ internal sealed class BatchFeed
         return (x, y);
     }
 
+    /// <summary>
+    /// Checks every example's token ids before a run starts, so that a bad id is named by its example in the data
+    /// (not by its place in a batch, halfway through an epoch). Nothing to do for a model that does not take tokens.
+    /// </summary>
+    /// <exception cref="ArgumentException">an id is fractional, negative or beyond the vocabulary</exception>
+    /// <param name="data">the examples</param>
+    /// <param name="role">how the message names them when they come from no file ("the training data")</param>
+    public void CheckTokenIds(IDataset data, string role)
+    {
+        if (!module.Model.Input.Tokens) return;
+        const int chunk = 1024;
+        for (var start = 0; start < data.Count; start += chunk)
+        {
+            using var scope = torch.NewDisposeScope();
+            var indices = Enumerable.Range(start, Math.Min(chunk, data.Count - start)).ToArray();
+            using var batch = data.ReadBatch(indices);
+            CheckTokenIds(DatasetShapes.Reshape(batch.Features, inputDims), start, DataNaming.Describe(data, role) + ": ");
+        }
+    }
+
     /// <summary>Token ids must be whole numbers from 0, below the vocabulary when the model embeds them: checked here, before libtorch sees them.</summary>
-    private void CheckTokenIds(torch.Tensor x)
+    /// <param name="x">the examples' inputs</param>
+    /// <param name="first">the index of its first example in the data, for the message</param>
+    /// <param name="where">what the message starts with: the file and a colon, or nothing</param>
+    private void CheckTokenIds(torch.Tensor x, int first = 0, string where = "")
     {
         using var scope = torch.NewDisposeScope();
         var flat = x.reshape(x.shape[0], -1);
@@ -69,11 +92,11 @@ internal sealed class BatchFeed
         if (flat.is_floating_point()) bad = bad.logical_or(flat.ne(flat.floor())); // NaN too: it differs from its floor
         if (!bad.any().item<bool>()) return;
         var at = bad.reshape(-1).nonzero()[0][0].item<long>();
-        var example = at / flat.shape[1];
+        var example = first + at / flat.shape[1];
         var value = flat.reshape(-1)[at].to(torch.ScalarType.Float64).item<double>();
         var range = vocabulary is { } n ? $"whole numbers from 0 to {n - 1}" : "whole numbers from 0";
         throw new ArgumentException(
-            $"example {example + 1}'s input holds {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}, but {module.Model.Name} takes token ids ({range})");
+            $"{where}example {example + 1}'s input holds {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}, but {module.Model.Name} takes token ids ({range})");
     }
 
     /// <summary>The vocabulary of the model's first embedding (parents first: the one its input meets), if it has one.</summary>

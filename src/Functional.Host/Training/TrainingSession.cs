@@ -134,6 +134,8 @@ public sealed class TrainingSession
         if (settings.CheckpointDirectory is { } target) CheckpointFolder.RequireReplaceable(target);
         var feed = new BatchFeed(module, train);
         var validationFeed = validation is null ? null : new BatchFeed(module, validation);
+        feed.CheckTokenIds(train, "the training data");
+        validationFeed?.CheckTokenIds(validation!, "the validation data");
         BatchNormRule.Check(module, train.Count, batchSize);
         var resumed = settings.ResumeFrom is { } from ? TrainingState.Load(from) : default;
         if (resumed.State is { } recorded) RequireSameOrder(recorded, settings, Path.Combine(resumed.Directory, TrainingState.StateFile));

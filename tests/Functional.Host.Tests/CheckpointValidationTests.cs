@@ -88,6 +88,19 @@ public sealed class CheckpointValidationTests : IDisposable
         return copy;
     }
 
+    /// <summary>A moment no run could make (NaN, infinite, a negative average of squares) is refused where it is, not
+    /// found later as a diverged loss with advice to lower the learning rate.</summary>
+    [Theory]
+    [InlineData(100, double.NaN, "at byte 100 (parameter 0's exp_avg data): expected finite values, found NaN or infinity")]
+    [InlineData(108, double.PositiveInfinity, "at byte 100 (parameter 0's exp_avg data): expected finite values")]
+    [InlineData(145, -1.0, "at byte 145 (parameter 0's exp_avg_sq data): expected values of at least 0")]
+    public void An_impossible_moment_value_is_refused_naming_its_offset(int at, double value, string expected)
+    {
+        var state = AdamState();
+        BinaryPrimitives.WriteDoubleLittleEndian(state.AsSpan(at), value);
+        Assert.Contains(expected, Refused(state).Message);
+    }
+
     [Theory]
     [InlineData(44, -1, "at byte 44 (parameter count): the optimizer state is for -1 parameters, but this optimizer has 1")]
     [InlineData(44, int.MaxValue, "at byte 44 (parameter count): the optimizer state is for 2147483647 parameters")]

@@ -93,7 +93,11 @@ finally
     Report(outcomes, clock.Elapsed);
 }
 var failed = outcomes.Count(o => o.Verdict is not (Verdict.ClearError or Verdict.Accepted));
-if (!options.ContainsKey("work")) Clean(work);
+if (!options.ContainsKey("work"))
+{
+    Clean(work);
+    Directory.Delete(work);
+}
 // A hung command's thread may hold files open; end the process rather than wait for it.
 Console.Out.Flush();
 Environment.Exit(failed == 0 ? 0 : 1);

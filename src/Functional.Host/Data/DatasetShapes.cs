@@ -30,10 +30,11 @@ public static class DatasetShapes
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(model);
         var shape = data.TargetShape;
+        var file = DataNaming.Describe(data, "") is { Length: > 0 } path ? path + ": " : ""; // messages name the file the data came from
         if (data.TargetKind == TargetKind.Values)
             return Fit(shape, model.Output)
                    ?? throw new ArgumentException(
-                       $"the data's targets are {Describe(shape)} but model {model.Name} outputs {model.Output}");
+                       $"{file}the data's targets are {Describe(shape)} but model {model.Name} outputs {model.Output}");
 
         var output = model.Output.Dims.ToList();
         if (shape.Length > 0)
@@ -42,18 +43,18 @@ public static class DatasetShapes
             var positions = new Shape(Microsoft.FSharp.Collections.ListModule.OfSeq(output.Take(output.Count - 1)), false);
             if (output.Count < 2 || Fit(shape, positions) is null)
                 throw new ArgumentException(
-                    $"the data has a class label for each of {Describe(shape)} positions but model {model.Name} outputs {model.Output}; it needs the positions' shape and one score per class");
+                    $"{file}the data has a class label for each of {Describe(shape)} positions but model {model.Name} outputs {model.Output}; it needs the positions' shape and one score per class");
             if (output[^1] is Dim.Known known && data.ClassCount is { } count && known.Item < count)
                 throw new ArgumentException(
-                    $"the data has {count} classes but model {model.Name} outputs {model.Output}: it needs one score per class, {known.Item} is too few");
+                    $"{file}the data has {count} classes but model {model.Name} outputs {model.Output}: it needs one score per class, {known.Item} is too few");
             return [];
         }
         if (output.Count != 1)
             throw new ArgumentException(
-                $"the data has class labels but model {model.Name} outputs {model.Output}; class labels need one score per class, an output of [classes]");
+                $"{file}the data has class labels but model {model.Name} outputs {model.Output}; class labels need one score per class, an output of [classes]");
         if (output[0] is Dim.Known k && data.ClassCount is { } classes && k.Item < classes)
             throw new ArgumentException(
-                $"the data has {classes} classes but model {model.Name} outputs {model.Output}: it needs one score per class, [{classes}]");
+                $"{file}the data has {classes} classes but model {model.Name} outputs {model.Output}: it needs one score per class, [{classes}]");
         return [];
     }
 

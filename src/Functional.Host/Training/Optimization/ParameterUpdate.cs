@@ -234,6 +234,9 @@ internal abstract class ParameterUpdate : IDisposable
         _ => 8,
     };
 
+    /// <summary>Whether a state slot holds averages of squares (Adam's exp_avg_sq, RMSprop's square_avg), never negative.</summary>
+    private static bool IsSquare(string what) => what.EndsWith("_sq", StringComparison.Ordinal) || what.EndsWith("square_avg", StringComparison.Ordinal);
+
     private static Tensor ReadTensor(StateReader input, Parameter parameter, long[] shape, string what)
     {
         var at = input.Offset;
@@ -256,10 +259,16 @@ internal abstract class ParameterUpdate : IDisposable
         if (expected > int.MaxValue)
             throw StateReader.Error(input.Offset, what + " byte length", $"a state tensor of {expected} bytes is more than this format holds");
         var length = input.Int32(what + " byte length", (int)expected, (int)expected);
+        var dataAt = input.Offset;
         var bytes = input.Bytes(length, what + " data");
         using var scope = NewDisposeScope();
         var tensor = empty(shape, dtype);
         tensor.bytes = bytes;
+        // A moment that no run could have made would surface as a diverged loss, far from its cause: refuse it here.
+        if (!tensor.isfinite().all().item<bool>())
+            throw StateReader.Error(dataAt, what + " data", "expected finite values, found NaN or infinity");
+        if (IsSquare(what) && tensor.lt(0.0).any().item<bool>())
+            throw StateReader.Error(dataAt, what + " data", "expected values of at least 0 (it is an average of squares), found a negative one");
         return tensor.to(parameter.dtype, parameter.device).MoveToOuterDisposeScope();
     }
 

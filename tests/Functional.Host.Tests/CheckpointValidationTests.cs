@@ -215,6 +215,7 @@ public sealed class CheckpointValidationTests : IDisposable
         { "history[1].epoch=5", "history[1].epoch: expected a whole number from 2 to 2, found 5" },
         { "history[1].elapsedSeconds=1e300", "history[1].elapsedSeconds: expected a number from 0 to 1000000000, found 1e300" },
         { "history[0].durationSeconds=\"Infinity\"", "history[0].durationSeconds: expected a number from 0 to 1000000000, found the string \"Infinity\"" },
+        { "history[0].loss=\"NaN\"", "history[0].loss: expected a number" },
         { "randomState=\"\"", "randomState: is empty (expected a non-empty string)" },
         { "randomState=\"AAAA\"", "randomState: expected the random generator's state of 5056 bytes (libtorch's CPU generator), found 3 bytes" },
         { "randomState=\"!!\"", "randomState: expected the random generator's state in base64" },

@@ -127,7 +127,8 @@ internal sealed record TrainingState
             history.Add(new EpochRecord(
                 json.Int(entry, at, "epoch", index + 1, index + 1),
                 json.Int(entry, at, "epochs", index + 1, MaxEpochs),
-                json.Number(entry, at, "loss", double.MinValue, double.MaxValue, _ => true),
+                // A finished epoch's training loss is finite: a NaN or infinite one ends the run before it is saved.
+                json.Number(entry, at, "loss", double.MinValue, double.MaxValue),
                 json.Number(entry, at, "elapsedSeconds", 0, MaxSeconds),
                 metrics,
                 json.Number(entry, at, "learningRate", 0, double.MaxValue),

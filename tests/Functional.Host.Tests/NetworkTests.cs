@@ -129,6 +129,7 @@ public class NetworkTests
             ["Model"] = n => n.Model,
             ["Parameters"] = n => n.Parameters,
             ["Warnings"] = n => n.Warnings,
+            ["ClassNames"] = n => n.ClassNames,
             ["ParameterCount"] = n => n.ParameterCount,
             ["Predict"] = n => n.Predict([0f, 1f]),
             ["Predict(batch)"] = n => n.Predict([[0f, 1f], [1f, 1f]]),

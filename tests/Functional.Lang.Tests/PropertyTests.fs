@@ -948,7 +948,8 @@ let private validModelGen =
         let! labelled = Gen.elements [ true; false ]
         let! withTrain = Gen.elements [ true; false ]
         let! doc = Gen.elements [ ""; "/// Generated.\n"; "// generated\n(* a comment *)\n" ]
-        let! loss = Gen.elements [ "mse"; "bce"; "crossEntropy"; "l1" ]
+        // crossEntropy needs two or more outputs (one class is always right: its loss is 0), so not with one.
+        let! loss = Gen.elements (if outputSize = 1 then [ "mse"; "bce"; "l1" ] else [ "mse"; "bce"; "crossEntropy"; "l1" ])
         let! optimizer = Gen.elements [ "sgd"; "adam"; "sgd (lr = 0.5)"; "adam (lr = 0.01)"; "sgd (lr = 0.1) (momentum = 0.9)" ]
         let! epochs = Gen.choose (1, 5000)
         let! batch = Gen.elements [ ""; "    batch = 1\n"; "    batch = 4\n" ]

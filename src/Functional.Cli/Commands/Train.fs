@@ -165,7 +165,8 @@ let run (args: ParseResults<TrainArgs>) =
     let file =
         match args.TryGetResult TrainArgs.Resume with
         // (A folder that is not there at all is the training session's to report, as "no such folder to resume from".)
-        | Some dir when [ ""; ".next"; ".previous" ] |> List.exists (fun copy -> Directory.Exists(Path.TrimEndingDirectorySeparator dir + copy)) ->
+        // The host's rule for which copy of a checkpoint folder is whole (DIR.next, DIR or DIR.previous).
+        | Some dir when Directory.Exists(Functional.Checkpoints.CheckpointFolder.Newest dir) ->
             let file = FnnFile.LoadForCheckpoint(path, dir, sets, args.Contains TrainArgs.Strict)
             warnings file.Warnings
             file

@@ -46,6 +46,9 @@ public sealed class BatchOrder
     /// <summary>Batches in each epoch.</summary>
     public int BatchesPerEpoch => Math.Min(MaxBatches ?? int.MaxValue, DropLast ? Count / BatchSize : (int)(((long)Count + BatchSize - 1) / BatchSize));
 
+    /// <summary>Examples in each epoch's batches: all of them, less a dropped last batch or the batches beyond <see cref="MaxBatches"/>.</summary>
+    public int ExamplesPerEpoch => (int)Math.Min(Count, (long)BatchesPerEpoch * BatchSize);
+
     /// <summary>Every example index once, in epoch <paramref name="epoch"/>'s order.</summary>
     public int[] Order(int epoch)
     {

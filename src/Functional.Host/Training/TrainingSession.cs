@@ -233,7 +233,8 @@ public sealed class TrainingSession
                             using (torch.no_grad())
                             {
                                 var detached = output.detach();
-                                for (var m = 0; m < metrics.Count; m++) sums[m] += metrics[m].Compute(detached, y) * rows;
+                                for (var m = 0; m < metrics.Count; m++)
+                                    if (metrics[m].OfMeanLoss is null) sums[m] += metrics[m].Compute(detached, y) * rows;
                             }
                     }
                     session.Step++;
@@ -244,11 +245,11 @@ public sealed class TrainingSession
                     foreach (var c in callbacks) c.OnBatchEnd(session, batch);
                     if (session.StopRequested) break;
                 }
-                if (seen != order.Count) break;
+                if (seen != order.ExamplesPerEpoch) break;
 
                 var trainSeconds = (clock.Elapsed - started).TotalSeconds;
                 var values = new Dictionary<string, double>();
-                for (var m = 0; m < metrics.Count; m++) values[metrics[m].Name] = sums[m] / seen;
+                for (var m = 0; m < metrics.Count; m++) values[metrics[m].Name] = metrics[m].Mean(sum / seen, sums[m], seen);
                 if (validation is not null)
                 {
                     var checkedOn = Evaluator.Run(module, validation, validationFeed!, loss, metrics, batchSize);

@@ -45,7 +45,7 @@ type CompiledModel(model: Model, store: WeightStore, generator: torch.Generator,
         { Placement = store.Placement
           Generator = generator
           Training = isTraining
-          State = None
+          Cache = None
           Observer = None }
 
     /// The network's output for a batch, in the given context.

@@ -49,7 +49,7 @@ internal sealed class CheckedJson
         JsonValueKind.Null => "null",
         JsonValueKind.Object => "an object",
         JsonValueKind.Array => "an array",
-        JsonValueKind.String => "the string \"" + Excerpt.@short(value.GetString()) + "\"",
+        JsonValueKind.String => "the string " + Excerpt.@short(value.GetRawText()),
         _ => Excerpt.@short(value.GetRawText()),
     };
 
@@ -87,10 +87,18 @@ internal sealed class CheckedJson
     public string Text(JsonElement value, string at, int maxLength = 1024)
     {
         if (value.ValueKind != JsonValueKind.String) throw Error(at, $"expected a string, found {Found(value)}");
-        var text = value.GetString()!;
+        var text = String(value, at);
         if (text.Length == 0) throw Error(at, "is empty (expected a non-empty string)");
         if (text.Length > maxLength) throw Error(at, $"expected at most {maxLength} characters, found {Found(value)}");
         return text;
+    }
+
+    /// <summary>A string value's text; an escaped lone surrogate (<c>"\ud800"</c>), which .NET cannot turn into a string, is
+    /// this file's error, not a crash.</summary>
+    public string String(JsonElement value, string at)
+    {
+        try { return value.GetString()!; }
+        catch (InvalidOperationException) { throw Error(at, "holds an escaped lone surrogate (\\ud800 to \\udfff without its pair): not text"); }
     }
 
     public long Integer(JsonElement obj, string path, string name, long min, long max) => Integer(Field(obj, path, name), Join(path, name), min, max);
@@ -114,13 +122,9 @@ internal sealed class CheckedJson
         double? n = value.ValueKind switch
         {
             JsonValueKind.Number when value.TryGetDouble(out var d) && double.IsFinite(d) => d,
-            JsonValueKind.String => value.GetString() switch
-            {
-                "NaN" => double.NaN,
-                "Infinity" => double.PositiveInfinity,
-                "-Infinity" => double.NegativeInfinity,
-                _ => null,
-            },
+            JsonValueKind.String when value.ValueEquals("NaN") => double.NaN,
+            JsonValueKind.String when value.ValueEquals("Infinity") => double.PositiveInfinity,
+            JsonValueKind.String when value.ValueEquals("-Infinity") => double.NegativeInfinity,
             _ => null,
         };
         if (n is { } x && ((x >= min && x <= max && double.IsFinite(x)) || (!double.IsFinite(x) && allowed?.Invoke(x) == true)))

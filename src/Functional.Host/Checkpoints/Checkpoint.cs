@@ -83,7 +83,7 @@ public static class Checkpoint
         {
             if (h.Value.ValueKind != JsonValueKind.String)
                 throw json.Error($"hyperparameters.{Excerpt.@short(h.Name)}", $"expected the value as a string, found {CheckedJson.Found(h.Value)}");
-            if (!hyperparameters.TryAdd(h.Name, h.Value.GetString()!))
+            if (!hyperparameters.TryAdd(h.Name, json.String(h.Value, $"hyperparameters.{Excerpt.@short(h.Name)}")))
                 throw json.Error("hyperparameters", $"'{Excerpt.@short(h.Name)}' is given twice");
         }
         var parameters = new List<CheckpointMetadata.ParameterInfo>();
@@ -221,7 +221,8 @@ public static class Checkpoint
     private static string Describe(List<string> names) =>
         names.Count == 0 ? "none" : string.Join(", ", names.Take(5).Select(n => Excerpt.@short(n))) + (names.Count > 5 ? $" and {names.Count - 5} more" : "");
 
-    private static void WriteAtomically(string path, string text)
+    /// <summary>Writes <paramref name="path"/> whole or not at all: a temporary file of its own, then a rename.</summary>
+    internal static void WriteAtomically(string path, string text)
     {
         // A name of its own: two savers into one folder never write the same temporary file.
         var temp = $"{path}.{Guid.NewGuid():N}{CheckpointFolder.TemporarySuffix}";

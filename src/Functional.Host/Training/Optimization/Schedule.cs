@@ -91,7 +91,7 @@ public sealed class Schedule : IEquatable<Schedule>
         Make("plateau",
         [
             Real("factor", factor), Integer("patience", patience), Real("minDelta", minDelta), Integer("cooldown", cooldown),
-            Real("minLr", minLr), Text("mode", mode switch { null => null, PlateauMode.Max => "max", _ => "min" }),
+            Real("minLr", minLr), SettingChecks.Text("mode", mode switch { null => null, PlateauMode.Max => "max", _ => "min" }),
             .. Warmups(warmupSteps, warmupEpochs, warmupStart),
         ]);
 

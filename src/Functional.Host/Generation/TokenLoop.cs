@@ -33,7 +33,7 @@ internal sealed class TokenLoop(Network network, LanguageModelShape shape, int v
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var window = shape.Context is { } context ? Math.Min(text.Count, context) : text.Count;
+        var window = shape.Context is { } positions ? Math.Min(text.Count, positions) : text.Count;
         int from;
         if (cache is null) from = text.Count - window;
         else if (cache.Offset > 0 && cache.Offset == text.Count - 1 && text.Count == window) from = text.Count - 1; // only the newest token is new
@@ -45,8 +45,7 @@ internal sealed class TokenLoop(Network network, LanguageModelShape shape, int v
         }
         var ids = text.GetRange(from, text.Count - from).Select(t => (long)t).ToArray();
         var input = torch.tensor(ids, [1, ids.Length], dtype: torch.ScalarType.Int64, device: module.Placement.Device);
-        var context = module.Context() with { Training = false, Cache = cache is null ? null : Microsoft.FSharp.Core.FSharpOption<GenerationCache>.Some(cache) };
-        var output = module.Run(context, input);
+        var output = module.Run(module.GenerationContext(cache), input);
         cache?.Advance(ids.Length);
         var last = output[0, -1].narrow(0, 0, vocabulary).to(torch.ScalarType.Float32).cpu().contiguous();
         return sampler.Next(last.data<float>().ToArray());

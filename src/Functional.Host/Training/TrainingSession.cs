@@ -141,7 +141,7 @@ public sealed class TrainingSession
         if (resumed.State is { } recorded) RequireSameOrder(recorded, settings, Path.Combine(resumed.Directory, TrainingState.StateFile));
         var shuffleSeed = resumed.State is { } saved ? saved.ShuffleSeed
             : settings.Shuffle ? seed ?? FoldedSeed(network.Options.Seed) ?? Random.Shared.Next() : (int?)null;
-        var order = new BatchOrder(train.Count, batchSize, shuffleSeed);
+        var order = new BatchOrder(train.Count, batchSize, shuffleSeed, maxBatches: settings.StepsPerEpoch);
         if (seed is { } s) SessionRandom.Seed(module.Generator, s);
 
         using var loss = settings.Loss!.Compile(module.Placement);

@@ -127,12 +127,45 @@ type EvalArgs =
             | Normalize _ -> "as in fnn train: none, scale, scale:X or standardize (this data's own mean and deviation)."
             | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."
 
+type GenerateArgs =
+    | [<MainCommand; ExactlyOnce>] File of path: string
+    | [<Mandatory>] Weights of directory: string
+    | Prompt of text: string
+    | Tokens of count: int
+    | Temperature of value: float
+    | Top_K of count: int
+    | Top_P of probability: float
+    | Stop of text: string
+    | Seed of seed: int
+    | No_Cache
+    | Set of assignment: string
+    | Strict
+    | Device of device: string
+
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | File _ -> "the .fnn file the language model was trained from."
+            | Weights _ -> "a checkpoint folder written by 'fnn train --text ... --out' (it holds the tokenizer)."
+            | Prompt _ -> "the text to continue (default: a line break, whose continuation alone is printed)."
+            | Tokens _ -> "new tokens to generate at most (default 200)."
+            | Temperature _ -> "divide the scores by this before sampling: below 1 sharper, 0 greedy (default 1)."
+            | Top_K _ -> "sample only among the K most likely tokens."
+            | Top_P _ -> "sample only among the most likely tokens whose probability reaches P (0 < P <= 1)."
+            | Stop _ -> "end the text just before the first occurrence of this text in the continuation; repeat for several."
+            | Seed _ -> "seed for sampling: the same seed, file and checkpoint give the same text (default: random, printed)."
+            | No_Cache -> "recompute the whole window for every token instead of keeping each attention's keys and values."
+            | Set _ -> "a hyperparameter, as name=value; the checkpoint's values are used without it, and one given must agree."
+            | Strict -> "refuse a source that has changed since the checkpoint was written (otherwise a warning)."
+            | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."
+
 type FnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Check of ParseResults<CheckArgs>
     | [<CliPrefix(CliPrefix.None)>] Summary of ParseResults<SummaryArgs>
     | [<CliPrefix(CliPrefix.None)>] Train of ParseResults<TrainArgs>
     | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<EvalArgs>
     | [<CliPrefix(CliPrefix.None)>] Predict of ParseResults<PredictArgs>
+    | [<CliPrefix(CliPrefix.None)>] Generate of ParseResults<GenerateArgs>
     | Version
     | [<Inherit>] Verbose
 
@@ -145,4 +178,5 @@ type FnnArgs =
             | Train _ -> "train the models of a .fnn file as its train blocks say."
             | Eval _ -> "evaluate a trained network on a data file: its loss and, for classifiers, accuracy."
             | Predict _ -> "run a trained network on inputs."
+            | Generate _ -> "continue a prompt with a trained language model, streaming the text to standard output."
             | Version -> "print the version."

@@ -21,6 +21,7 @@ let private run argv =
         | Train args -> Failures.expected argv (fun () -> Commands.Train.run args)
         | Eval args -> Failures.expected argv (fun () -> Commands.Eval.run args)
         | Predict args -> Failures.expected argv (fun () -> Commands.Predict.run args)
+        | Generate args -> Failures.expected argv (fun () -> Commands.Generate.run args)
         | Version | Verbose -> Exit.usage // not subcommands
     with :? ArguParseException as e ->
         if e.ErrorCode = ErrorCode.HelpText then

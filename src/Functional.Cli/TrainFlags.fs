@@ -27,7 +27,10 @@ let learningRate (args: ParseResults<TrainArgs>) : float option =
 
 /// The flag that sets each option the host checks, so that its range errors name what the user typed.
 let private flags =
-    dict [ "Epochs", "--epochs"; "BatchSize", "--batch"; "ValidationSplit", "--valid-split"; "Patience", "--patience" ]
+    dict
+        [ "Epochs", "--epochs"; "BatchSize", "--batch"; "ValidationSplit", "--valid-split"; "Patience", "--patience"
+          // fnn generate's (GenerationOptions)
+          "MaxTokens", "--tokens"; "Temperature", "--temperature"; "TopK", "--top-k"; "TopP", "--top-p" ]
 
 /// Runs `settle` (the host merging and checking the options); a range error of an option set by a flag is
 /// re-raised naming the flag and its value: `--epochs 0: epochs must be positive`.

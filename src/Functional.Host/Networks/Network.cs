@@ -315,6 +315,10 @@ public sealed class Network : IDisposable
         return value;
     }
 
+    /// <summary>Runs <paramref name="work"/> on the compiled model beside other readers (a generation step): it
+    /// must not change the weights or the mode.</summary>
+    internal T Infer<T>(Func<CompiledModel, T> work) => Reading(() => work(module));
+
     /// <summary>Runs <paramref name="work"/> beside other readers; it must not change the weights or the mode.</summary>
     private T Reading<T>(Func<T> work)
     {

@@ -45,8 +45,13 @@ type CompiledModel(model: Model, store: WeightStore, generator: torch.Generator,
         { Placement = store.Placement
           Generator = generator
           Training = isTraining
-          State = None
+          Cache = None
           Observer = None }
+
+    /// The context of a generation pass: inference mode (dropout off), keeping keys and values in `cache`
+    /// (null: none, every pass sees the whole window).
+    member this.GenerationContext(cache: GenerationCache) : RunContext =
+        { this.Context() with Training = false; Cache = Option.ofObj cache }
 
     /// The network's output for a batch, in the given context.
     member _.Run(context: RunContext, input: torch.Tensor) = run context input

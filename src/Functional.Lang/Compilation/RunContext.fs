@@ -1,8 +1,7 @@
 /// What every forward pass runs with: where its tensors live, its random generator, whether it trains,
-/// per-call state and who watches it. Nothing here is global: two networks on two threads share nothing.
+/// a generation cache and who watches it. Nothing here is global: two networks on two threads share nothing.
 namespace Functional.Lang.Compilation
 
-open System.Collections.Generic
 open TorchSharp
 
 /// Where tensors are made and of which element type.
@@ -19,8 +18,8 @@ type RunContext =
       Generator: torch.Generator
       /// Training mode: dropout drops, batch norm uses and updates the batch's statistics.
       Training: bool
-      /// State kept for the length of one call (a generation cache), by layer path; None when unused.
-      State: Dictionary<string, obj> option
+      /// Generation's keys, values and position offset (GenerationCache.fs); None for every other pass.
+      Cache: GenerationCache option
       /// Watches each layer finish (Inspection.trace); None costs nothing.
       Observer: Observer option }
 

@@ -27,22 +27,24 @@ let private held (b: Binding) (value: float) =
     s
 
 let definition: Definition<Activation> =
-    Definition.weightless "activation" (fun act b ->
-        match act with
-        | Sigmoid -> fun _ x -> x.sigmoid ()
-        | Tanh -> fun _ x -> x.tanh ()
-        | Relu -> fun _ x -> x.relu ()
-        | LeakyRelu slope ->
-            let s = held b slope
-            fun _ x -> x.leaky_relu s
-        | Elu alpha ->
-            let a, one = held b alpha, held b 1.0
-            fun _ x -> x.elu (a, one, one)
-        | Gelu -> fun _ x -> x.gelu ()
-        | Silu -> fun _ x -> torch.nn.functional.silu x
-        | Softmax -> fun _ x -> x.softmax -1L
-        | LogSoftmax -> fun _ x -> x.log_softmax -1L
-        | Identity -> fun _ x -> x)
+    { Definition.weightless "activation" (fun act b ->
+          match act with
+          | Sigmoid -> fun _ x -> x.sigmoid ()
+          | Tanh -> fun _ x -> x.tanh ()
+          | Relu -> fun _ x -> x.relu ()
+          | LeakyRelu slope ->
+              let s = held b slope
+              fun _ x -> x.leaky_relu s
+          | Elu alpha ->
+              let a, one = held b alpha, held b 1.0
+              fun _ x -> x.elu (a, one, one)
+          | Gelu -> fun _ x -> x.gelu ()
+          | Silu -> fun _ x -> torch.nn.functional.silu x
+          | Softmax -> fun _ x -> x.softmax -1L
+          | LogSoftmax -> fun _ x -> x.log_softmax -1L
+          | Identity -> fun _ x -> x) with
+        // Elementwise, and softmax over the last (feature) axis: each position on its own.
+        Traits = fun _ -> Traits.positionwise }
 
 let private activation name act range =
     layer name range (fun input -> numeric name input |> Result.map (fun () -> primitive definition act, input))

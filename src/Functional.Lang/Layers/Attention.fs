@@ -30,19 +30,29 @@ let definition: Definition<Settings> =
             let project (weight: Compilation.Slot, bias: Compilation.Slot) (x: torch.Tensor) =
                 torch.nn.functional.linear (x, weight.Tensor, bias.Tensor)
             let heads, headDim, dim = int64 s.Heads, int64 (s.Dim / s.Heads), int64 s.Dim
-            fun _ x ->
+            fun context x ->
                 let batch, positions = x.shape[0], x.shape[1]
                 // [batch; seq; dim] -> [batch; heads; seq; headDim]
                 let split (t: torch.Tensor) = t.view(batch, positions, heads, headDim).transpose (1L, 2L)
+                let q, k, v = split (project query x), split (project key x), split (project value x)
                 let attended =
-                    torch.nn.functional.scaled_dot_product_attention (
-                        split (project query x),
-                        split (project key x),
-                        split (project value x),
-                        is_casual = s.Causal
-                    )
+                    match context.Cache with
+                    | Some cache when s.Causal ->
+                        // The new positions attend over the cached ones and each other, causally.
+                        let earlier = cache.Offset
+                        let keys, values = cache.Extend(k, v)
+                        if earlier = 0L then
+                            torch.nn.functional.scaled_dot_product_attention (q, keys, values, is_casual = true)
+                        elif positions = 1L then torch.nn.functional.scaled_dot_product_attention (q, keys, values)
+                        else
+                            // New position i (earlier + i overall) sees keys 0 .. earlier + i.
+                            use all = torch.ones (positions, earlier + positions, dtype = torch.ScalarType.Bool, device = x.device)
+                            use mask = all.tril (earlier)
+                            torch.nn.functional.scaled_dot_product_attention (q, keys, values, attn_mask = mask)
+                    | Some _ -> invalidOp "generation cached a model with a full (not causal) attention"
+                    | None -> torch.nn.functional.scaled_dot_product_attention (q, k, v, is_casual = s.Causal)
                 project output (attended.transpose(1L, 2L).reshape (batch, positions, dim))
-      Traits = fun s -> { Traits.none with CausalAttention = s.Causal; Projections = projections } }
+      Traits = fun s -> { Traits.none with Sequence = (if s.Causal then CausalMixing else Mixes); Projections = projections } }
 
 let private attentionLayer range heads causal =
     let name = sprintf "attention %d" heads

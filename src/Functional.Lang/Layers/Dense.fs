@@ -19,7 +19,7 @@ let definition: Definition<Settings> =
         fun _ b ->
             let weight, bias = b.Slot "weight", b.Slot "bias"
             fun _ x -> torch.nn.functional.linear (x, weight.Tensor, bias.Tensor)
-      Traits = fun _ -> { Traits.none with Projections = [ "" ] } }
+      Traits = fun _ -> { Traits.positionwise with Projections = [ "" ] } }
 
 let private dense range units =
     let name = sprintf "dense %d" units

@@ -23,7 +23,7 @@ let definition: Definition<Settings> =
                   else
                       let noise = torch.empty_like(x).bernoulli_(keep, context.Generator)
                       x * noise.div_ scale) with
-        Traits = fun _ -> { Traits.none with Stochastic = true } }
+        Traits = fun _ -> { Traits.positionwise with Stochastic = true } }
 
 let private dropout (_: Syntax.Range) =
     func "dropout" [ "rate" ] [] (fun call ->

@@ -18,7 +18,7 @@ let definition: Definition<Settings> =
             let dim = int64 s.Dim
             // What torch.nn.functional.embedding computes: the rows of the ids, in the ids' shape.
             fun _ ids -> weight.Tensor.index_select(0L, ids.reshape -1L).view (Array.append ids.shape [| dim |])
-      Traits = fun _ -> Traits.none }
+      Traits = fun _ -> Traits.positionwise }
 
 let private embedLayer range vocabulary dim =
     let name = sprintf "embed %d %d" vocabulary dim

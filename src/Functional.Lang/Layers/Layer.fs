@@ -25,12 +25,26 @@ module WeightSpec =
     /// Made again whenever the network is built, never saved.
     let table name shape = { Name = name; Shape = shape; Role = Buffer false; Integer = false }
 
+/// How a layer treats the positions of a sequence (the first axis of [seq; ...]): what generation needs
+/// to know to give a model only the new positions and keep the rest in a cache.
+type SequenceUse =
+    /// Each position's output comes from that position's input alone (dense, layerNorm, activations, embed).
+    | Positionwise
+    /// Causal self-attention: each position sees itself and the earlier ones, whose keys and values a
+    /// generation cache keeps.
+    | CausalMixing
+    /// Adds a row of a table of `length` positions to each position (positional, sinusoidal): given only
+    /// the new positions, it must know where they start.
+    | PositionTable of length: int
+    /// Anything else: convolutions, recurrences, full attention, flatten, pooling, reshapes.
+    | Mixes
+
 /// What tools ask of a layer without running it.
 type Traits =
     { /// Normalises with the batch's statistics when training (batch norm): a batch of one cannot train it.
       BatchStatistics: bool
-      /// A causal self-attention: during generation it could keep its keys and values in a cache.
-      CausalAttention: bool
+      /// How it treats a sequence's positions (what a generation cache relies on).
+      Sequence: SequenceUse
       /// Its linear projections, as prefixes of their `weight` and `bias` (`""` for the layer itself,
       /// `query` for `query.weight`): where adapters such as LoRA attach.
       Projections: string list
@@ -38,7 +52,9 @@ type Traits =
       Stochastic: bool }
 
 module Traits =
-    let none = { BatchStatistics = false; CausalAttention = false; Projections = []; Stochastic = false }
+    let none = { BatchStatistics = false; Sequence = Mixes; Projections = []; Stochastic = false }
+    /// A layer that computes each position on its own.
+    let positionwise = { none with Sequence = Positionwise }
 
 /// What a layer's initialisation draws with: the network's generator, and its new weights by relative
 /// name (made in the network's element type, filled with zeros).

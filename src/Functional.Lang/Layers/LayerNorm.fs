@@ -18,7 +18,7 @@ let definition: Definition<Settings> =
             let weight, bias = b.Slot "weight", b.Slot "bias"
             let shape = [| int64 s.Features |]
             fun _ x -> torch.nn.functional.layer_norm (x, shape, weight.Tensor, bias.Tensor, 1e-5)
-      Traits = fun _ -> Traits.none }
+      Traits = fun _ -> Traits.positionwise }
 
 let private layerNorm range =
     let name = "layerNorm"

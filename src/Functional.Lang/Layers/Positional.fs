@@ -10,6 +10,15 @@ open Functional.Lang.Checking.LayerBuilders
 
 type Settings = { Length: int; Dim: int }
 
+/// Adds rows of a table of `length` positions to [batch; seq; dim]: rows 0.. for a whole sequence, and
+/// during generation rows from the cache's offset on, where the new positions start.
+let addRows kind length (table: Compilation.Slot) (context: Compilation.RunContext) (x: TorchSharp.torch.Tensor) =
+    let positions = x.shape[1]
+    let start = match context.Cache with Some cache -> cache.Offset | None -> 0L
+    if start + positions > int64 length then
+        raise (ArgumentException(sprintf "%s %d covers %d positions, but its input has %d" kind length length (start + positions)))
+    x.add (table.Tensor.narrow (0L, start, positions), Compilation.Scalars.one ())
+
 let definition: Definition<Settings> =
     { Name = "positional"
       Weights = fun s -> [ WeightSpec.parameter "weight" [ s.Length; s.Dim ] ]
@@ -17,12 +26,8 @@ let definition: Definition<Settings> =
       Compile =
         fun s b ->
             let weight = b.Slot "weight"
-            fun _ x ->
-                let positions = x.shape[1]
-                if positions > int64 s.Length then
-                    raise (ArgumentException(sprintf "positional %d covers %d positions, but its input has %d" s.Length s.Length positions))
-                x.add (weight.Tensor.narrow (0L, 0L, positions), Compilation.Scalars.one ())
-      Traits = fun _ -> Traits.none }
+            addRows "positional" s.Length weight
+      Traits = fun s -> { Traits.none with Sequence = PositionTable s.Length } }
 
 /// A table of `length` positions covers a known sequence length up to it; a named one is left to run time.
 let covers name length (positions: Dim) =

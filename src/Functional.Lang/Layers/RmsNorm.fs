@@ -23,7 +23,7 @@ let definition: Definition<Settings> =
             fun _ x ->
                 let scale = x.square().mean([| -1L |], keepdim = true).add(epsilon, Compilation.Scalars.one ()).rsqrt ()
                 x * scale * weight.Tensor
-      Traits = fun _ -> Traits.none }
+      Traits = fun _ -> Traits.positionwise }
 
 let private rmsNorm range =
     let name = "rmsNorm"

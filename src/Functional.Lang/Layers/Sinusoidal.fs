@@ -29,13 +29,8 @@ let definition: Definition<Settings> =
             (d.Weight "table").copy_ (sinusoids s.Length s.Dim) |> ignore
       Compile =
         fun s b ->
-            let table = b.Slot "table"
-            fun _ x ->
-                let positions = x.shape[1]
-                if positions > int64 s.Length then
-                    raise (ArgumentException(sprintf "sinusoidal %d covers %d positions, but its input has %d" s.Length s.Length positions))
-                x.add (table.Tensor.narrow (0L, 0L, positions), Functional.Lang.Compilation.Scalars.one ())
-      Traits = fun _ -> Traits.none }
+            Positional.addRows "sinusoidal" s.Length (b.Slot "table")
+      Traits = fun s -> { Traits.none with Sequence = PositionTable s.Length } }
 
 let builtins: (string * (Functional.Lang.Syntax.Range -> Value)) list =
     [ "sinusoidal", Positional.positionTable "sinusoidal" (fun length dim -> primitive definition { Length = length; Dim = dim }) ]

@@ -28,7 +28,16 @@ let private run argv =
             printfn "%s" e.Message
             Exit.ok
         else
-            eprintfn "%s" e.Message
+            // Argu's message is the error, then the whole usage: the error alone, and where the usage is.
+            let lines = e.Message.Split('\n')
+            let error = lines |> Array.takeWhile (fun l -> not (l.StartsWith "USAGE:")) |> String.concat "\n"
+            let usage = lines |> Array.tryFind (fun l -> l.StartsWith "USAGE:")
+            eprintfn "%s" (error.TrimEnd())
+            match usage with
+            | Some line ->
+                let command = line.Substring("USAGE: ".Length).Split(" [")[0]
+                eprintfn "see '%s --help' for the flags." command
+            | None -> ()
             Exit.usage
 
 [<EntryPoint>]

@@ -130,6 +130,8 @@ public class NetworkTests
             ["Parameters"] = n => n.Parameters,
             ["Warnings"] = n => n.Warnings,
             ["ClassNames"] = n => n.ClassNames,
+            ["Tokenizer"] = n => n.Tokenizer,
+            ["Tokenizer(set)"] = n => n.Tokenizer = Functional.Text.Tokenizer.Bytes(),
             ["ParameterCount"] = n => n.ParameterCount,
             ["Predict"] = n => n.Predict([0f, 1f]),
             ["Predict(batch)"] = n => n.Predict([[0f, 1f], [1f, 1f]]),

@@ -7,8 +7,9 @@ using TorchSharp;
 namespace Functional.Checkpoints;
 
 /// <summary>
-/// A checkpoint folder: <c>weights.safetensors</c> (readable by PyTorch and Hugging Face tools) and
-/// <c>model.json</c> (which model, which source, how it was trained).
+/// A checkpoint folder: <c>weights.safetensors</c> (readable by PyTorch and Hugging Face tools),
+/// <c>model.json</c> (which model, which source, how it was trained) and, for a network trained on text,
+/// <c>tokenizer.json</c> (<see cref="Text.Tokenizer.Save"/>).
 /// </summary>
 public static class Checkpoint
 {
@@ -31,7 +32,7 @@ public static class Checkpoint
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     internal static void Save(CompiledModel module, FnnFile source, NetworkOptions options, string directory, TrainingSummary? training,
-        IReadOnlyList<string>? classes)
+        IReadOnlyList<string>? classes, Text.Tokenizer? tokenizer)
     {
         CheckpointFolder.RequireWritable(directory);
         Directory.CreateDirectory(directory);
@@ -52,6 +53,9 @@ public static class Checkpoint
             Training = training,
         };
         WriteAtomically(Path.Combine(directory, MetadataFile), JsonSerializer.Serialize(metadata, Json));
+        // Beside model.json, in the same folder write; a tokenizer.json of an earlier checkpoint in this folder must not outlive it.
+        if (tokenizer is not null) tokenizer.Save(directory);
+        else File.Delete(Path.Combine(directory, Text.Tokenizer.FileName));
     }
 
     // Far above any model.json (the source it records is at most 16 MB): only a bound on what is read.

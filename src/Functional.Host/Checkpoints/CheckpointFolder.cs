@@ -14,7 +14,7 @@ internal static class CheckpointFolder
 
     /// <summary>Every file a checkpoint folder holds (see <see cref="Checkpoint"/> and <see cref="TrainingState"/>).</summary>
     private static readonly string[] Files =
-        [Checkpoint.WeightsFile, Checkpoint.MetadataFile, TrainingState.OptimizerFile, TrainingState.StateFile, TrainingState.BestWeightsFile];
+        [Checkpoint.WeightsFile, Checkpoint.MetadataFile, Text.Tokenizer.FileName, TrainingState.OptimizerFile, TrainingState.StateFile, TrainingState.BestWeightsFile];
 
     private static bool IsCheckpointFile(FileSystemInfo entry) =>
         entry is FileInfo && Files.Any(f => entry.Name == f || (entry.Name.StartsWith(f + ".", StringComparison.Ordinal) && entry.Name.EndsWith(TemporarySuffix, StringComparison.Ordinal)));

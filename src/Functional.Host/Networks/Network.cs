@@ -31,6 +31,7 @@ public sealed class Network : IDisposable
     private NetworkOptions options;
     private volatile bool disposed;
     private IReadOnlyList<string>? classNames;
+    private volatile Text.Tokenizer? tokenizer;
 
     internal Network(CompiledModel module, FnnFile source, NetworkOptions options)
     {
@@ -66,6 +67,28 @@ public sealed class Network : IDisposable
         {
             ThrowIfDisposed();
             return classNames;
+        }
+    }
+
+    /// <summary>
+    /// The tokenizer that turns text into this network's input ids and its outputs back into text: saved as
+    /// tokenizer.json beside model.json by <see cref="Save"/> (and by training checkpoints), read back by
+    /// <see cref="Load"/> and <see cref="LoadWeights"/> (null when the checkpoint has none). Null until set.
+    /// </summary>
+    /// <exception cref="FnnCompileException">(set) the tokenizer has more ids than the model's first <c>embed</c> holds,
+    /// or the model has no <c>embed</c>: the diagnostic points at it in the source (file:line:col)</exception>
+    public Text.Tokenizer? Tokenizer
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return tokenizer;
+        }
+        set
+        {
+            ThrowIfDisposed();
+            if (value is not null) TokenVocabulary.RequireFits(value, module, source);
+            tokenizer = value;
         }
     }
 
@@ -259,16 +282,25 @@ public sealed class Network : IDisposable
     /// never overwrites a file it did not write.
     /// </summary>
     public void Save(string directory, TrainingSummary? training = null) =>
-        Reading(() => Checkpoint.Save(module, source, options, directory, training, classNames));
+        Reading(() => Checkpoint.Save(module, source, options, directory, training, classNames, tokenizer));
 
-    /// <summary>Loads weights saved from the same model; a different network is a clear error.</summary>
+    /// <summary>Loads weights saved from the same model, and the checkpoint's tokenizer (<see cref="Tokenizer"/> becomes
+    /// null when it has none); a different network is a clear error.</summary>
     /// <param name="directory">a checkpoint folder</param>
     /// <param name="cancellation">stops the loading between tensors, before any weight is changed</param>
     /// <exception cref="CheckpointMismatchException">the weights belong to another model or do not fit this one</exception>
     /// <exception cref="CheckpointFormatException">a file of the checkpoint is malformed</exception>
+    /// <exception cref="FnnCompileException">the checkpoint's tokenizer has more ids than the model's <c>embed</c> holds</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellation"/> was cancelled</exception>
     public void LoadWeights(string directory, CancellationToken cancellation = default) =>
-        Writing(() => Checkpoint.LoadInto(module, directory, cancellation));
+        Writing(() =>
+        {
+            // Read and checked before any weight changes.
+            var saved = Text.Tokenizer.Load(directory);
+            if (saved is not null) TokenVocabulary.RequireFits(saved, module, source);
+            Checkpoint.LoadInto(module, directory, cancellation);
+            tokenizer = saved;
+        });
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 

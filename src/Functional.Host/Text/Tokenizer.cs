@@ -6,7 +6,7 @@ namespace Functional.Text;
 /// <summary>
 /// Turns text into token ids and back: <c>char</c> (one id per character of a training text's vocabulary),
 /// <c>byte</c> (one id per UTF-8 byte) or <c>gpt2</c> (GPT-2's byte-level BPE). A network trained on text carries
-/// its tokenizer (<c>Network.Tokenizer</c>), saved as <see cref="FileName"/> in its checkpoint.
+/// its tokenizer (<see cref="Networks.Network.Tokenizer"/>), saved as <see cref="FileName"/> in its checkpoint.
 /// </summary>
 public abstract class Tokenizer
 {

@@ -32,7 +32,7 @@ internal sealed class BatchFeed
         this.module = module;
         inputDims = DatasetShapes.Fit(featureShape, module.Model);
         targetDims = [];
-        vocabulary = module.Model.Input.Tokens ? Vocabulary(module) : null;
+        vocabulary = module.Model.Input.Tokens ? Networks.TokenVocabulary.Of(module) : null;
     }
 
     /// <summary>The model's input for <paramref name="features"/> (<c>[batch, ...]</c>): a new tensor in the current dispose scope.</summary>
@@ -98,10 +98,4 @@ internal sealed class BatchFeed
         throw new ArgumentException(
             $"{where}example {example + 1}'s input holds {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}, but {module.Model.Name} takes token ids ({range})");
     }
-
-    /// <summary>The vocabulary of the model's first embedding (parents first: the one its input meets), if it has one.</summary>
-    private static long? Vocabulary(CompiledModel module) =>
-        NodeModule.walk(module.Model.Body).Select(n => n.Op).OfType<Op.Primitive>()
-            .Select(p => Functional.Lang.Layers.PrimitiveModule.settingsOf(Functional.Lang.Layers.Embed.definition, p.Item))
-            .Where(s => s is not null).Select(s => (long?)s!.Value.Vocabulary).FirstOrDefault();
 }

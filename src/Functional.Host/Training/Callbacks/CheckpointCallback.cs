@@ -36,7 +36,7 @@ internal sealed class CheckpointCallback(string directory, int every) : Training
     private void Write(TrainingSession session, TrainingState state, byte[] optimizer)
     {
         var bestWeights = state.EarlyStopping?.BestEpoch is { } bestEpoch && bestEpoch != state.Epoch ? session.BestWeights : null;
-        TrainingState.Save(directory, folder => Checkpoint.Save(session.Module, session.Network.Source, session.Network.Options, folder, session.Summary(state), session.Network.ClassNames), optimizer, state, bestWeights);
+        TrainingState.Save(directory, folder => Checkpoint.Save(session.Module, session.Network.Source, session.Network.Options, folder, session.Summary(state), session.Network.ClassNames, session.Network.Tokenizer), optimizer, state, bestWeights);
         session.CheckpointEpoch = state.Epoch;
     }
 }

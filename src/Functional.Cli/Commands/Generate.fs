@@ -35,7 +35,7 @@ let private report (run: GenerationRun) (generator: TextGenerator) (useCache: bo
 let run (args: ParseResults<GenerateArgs>) =
     let path = args.GetResult GenerateArgs.File
     let weights = args.GetResult GenerateArgs.Weights
-    let settings = TrainFlags.naming (fun () -> let o = options args in o.Validate(); o)
+    let settings = Functional.Cli.TrainFlags.naming (fun () -> let o = options args in o.Validate(); o)
     use network =
         Functional.Cli.Loading.trainedNetwork path weights (args.TryGetResult GenerateArgs.Device)
             (args.GetResults GenerateArgs.Set) (args.Contains GenerateArgs.Strict)

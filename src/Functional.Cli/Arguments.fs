@@ -43,6 +43,10 @@ type TrainArgs =
     | Valid_Labels of path: string
     | Valid_Split of fraction: float
     | Normalize of normalization: string
+    | [<CustomCommandLine("--text")>] Text_Path of path: string
+    | Tokenizer of kind: string
+    | Context of tokens: int
+    | Sampling of sampling: string
     | Patience of epochs: int
     | History of path: string
     | Resume of directory: string
@@ -69,7 +73,11 @@ type TrainArgs =
             | Labels _ -> "the IDX labels file of --data, when not beside the images by the MNIST naming."
             | Valid _ -> "validate on this file after each epoch (same formats as --data)."
             | Valid_Labels _ -> "the IDX labels file of --valid."
-            | Valid_Split _ -> "without --valid, hold out this fraction of --data for validation (seeded)."
+            | Valid_Split _ -> "without --valid, hold out this fraction of --data for validation (seeded); of --text's documents (default 0.1)."
+            | Text_Path _ -> "train a language model on this UTF-8 text file or folder of them (fortune entries between % lines, or paragraphs); not with --data. The train block may then have no data."
+            | Tokenizer _ -> "with --text: char (default; the text's characters), byte (UTF-8 bytes) or gpt2. With --resume, the checkpoint's."
+            | Context _ -> "with --text: tokens per window (default: the model's input length, or its positional layer's)."
+            | Sampling _ -> "with --text: random (default; windows at every offset, shuffled, an epoch about one pass) or sequential (non-overlapping windows)."
             | Normalize _ -> "none (default), scale (divide by 255), scale:X, or standardize (mean and deviation of --data)."
             | Patience _ -> "stop when the validation loss (or, without validation, the loss) has not improved for this many epochs, and keep the best weights."
             | History _ -> "write each epoch's loss and metrics to this file (JSON lines, or CSV when it ends in .csv)."

@@ -70,7 +70,7 @@ public class GenerationTests
         var generator = Generator();
         var tokenizer = Trained.Value.Tokenizer;
         var greedy = new GenerationOptions { MaxTokens = 10, Temperature = 0 };
-        var longPrompt = generator.GenerateIds(tokenizer.Encode("xx: sat on the mat. the"), greedy);
+        var longPrompt = generator.GenerateIds(tokenizer.Encode("sat on the mat. the"), greedy);
         var lastEight = generator.GenerateIds(tokenizer.Encode("mat. the"), greedy);
         Assert.Equal(lastEight, longPrompt);
     }

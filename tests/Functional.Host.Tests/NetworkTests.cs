@@ -131,6 +131,7 @@ public class NetworkTests
             ["Warnings"] = n => n.Warnings,
             ["ClassNames"] = n => n.ClassNames,
             ["Tokenizer"] = n => n.Tokenizer,
+            ["Context"] = n => n.Context,
             ["Tokenizer(set)"] = n => n.Tokenizer = Functional.Text.Tokenizer.Bytes(),
             ["ParameterCount"] = n => n.ParameterCount,
             ["Predict"] = n => n.Predict([0f, 1f]),

@@ -7,6 +7,7 @@ open Argu
 open Functional.Data
 open Functional.Devices
 open Functional.Networks
+open Functional.Text
 open Functional.Training
 open Functional.Training.Optimization
 open Functional.Cli.Arguments
@@ -41,6 +42,8 @@ type private Data =
       Valid: IDataset
       Description: string
       FromFiles: bool
+      /// Some: --text, tokenised and split.
+      Text: TextData option
       Owned: IDisposable list }
 
     interface IDisposable with
@@ -59,7 +62,7 @@ let private openData (args: ParseResults<TrainArgs>) (plan: TrainingPlan) (name:
         let valid = rawValid |> Option.map (fun v -> DatasetExtensions.Normalize(v, normalization))
         let train = DatasetExtensions.Normalize(raw, normalization)
         let described = sprintf " with %s (%d examples%s)" path train.Count (match valid with Some v -> sprintf ", validating on %d" v.Count | None -> "")
-        { Train = Some train; Valid = Option.toObj valid; Description = described; FromFiles = true
+        { Train = Some train; Valid = Option.toObj valid; Description = described; FromFiles = true; Text = None
           Owned = (raw :> IDisposable) :: (rawValid |> Option.map (fun v -> v :> IDisposable) |> Option.toList) }
     | None ->
         if plan.Inputs.Count = 0 then
@@ -68,10 +71,81 @@ let private openData (args: ParseResults<TrainArgs>) (plan: TrainingPlan) (name:
             raise (ArgumentException "--valid needs --data: a train block's own examples can be split with --valid-split")
         for flag, given in [ "--normalize", args.Contains TrainArgs.Normalize; "--labels", args.Contains TrainArgs.Labels; "--valid-labels", args.Contains TrainArgs.Valid_Labels ] do
             if given then raise (ArgumentException(sprintf "%s applies to --data files: a train block's own examples are used as written" flag))
-        { Train = None; Valid = null; Description = ""; FromFiles = false; Owned = [] }
+        { Train = None; Valid = null; Description = ""; FromFiles = false; Text = None; Owned = [] }
+
+/// `--text PATH`: the corpus tokenised (the checkpoint's tokenizer when resuming, else --tokenizer's, built from the
+/// whole corpus), held out by document for validation and cut into windows of the model's context.
+let private openText (args: ParseResults<TrainArgs>) (network: Network) (name: string) (path: string) : Data =
+    for flag, given in [ "--data", args.Contains TrainArgs.Data; "--valid", args.Contains TrainArgs.Valid; "--labels", args.Contains TrainArgs.Labels
+                         "--valid-labels", args.Contains TrainArgs.Valid_Labels; "--normalize", args.Contains TrainArgs.Normalize ] do
+        if given then
+            raise (ArgumentException(sprintf "%s cannot be given with --text: the text is the training data, and --valid-split holds some of its documents out for validation" flag))
+    let kind = args.TryGetResult TrainArgs.Tokenizer
+    match kind with
+    | Some k when not (List.contains k [ "char"; "byte"; "gpt2" ]) ->
+        raise (ArgumentException(sprintf "--tokenizer %s: expected char, byte or gpt2" (Functional.Excerpt.short k)))
+    | _ -> ()
+    let sampling =
+        match args.TryGetResult TrainArgs.Sampling with
+        | None | Some "random" -> TextSampling.Random
+        | Some "sequential" -> TextSampling.Sequential
+        | Some other -> raise (ArgumentException(sprintf "--sampling %s: expected random or sequential" (Functional.Excerpt.short other)))
+    let corpus = TextCorpus.Read path
+    let saved =
+        args.TryGetResult TrainArgs.Resume
+        |> Option.map Functional.Checkpoints.CheckpointFolder.Newest
+        |> Option.filter Directory.Exists
+        |> Option.bind (fun dir -> Option.ofObj (Tokenizer.Load dir))
+    let tokenizer =
+        match saved, kind with
+        | Some t, Some k when k <> t.Kind ->
+            raise (ArgumentException(sprintf "--tokenizer %s: the run being resumed was trained with the %s tokenizer; resume with it (or leave out --tokenizer)" k t.Kind))
+        | Some t, _ -> t
+        | None, k -> Tokenizer.Create(defaultArg k "char", corpus.Text())
+    // A vocabulary larger than the model's embed is a compile error pointing at the embed.
+    network.Tokenizer <- tokenizer
+    let fixedInput =
+        match List.ofSeq network.Model.Input.Dims with
+        | [ d ] -> (match Int32.TryParse d with | true, n -> Some n | _ -> None)
+        | _ -> None
+    let context =
+        match args.TryGetResult TrainArgs.Context, Option.ofNullable network.Context with
+        | Some c, _ when c < 1 -> raise (ArgumentException(sprintf "--context %d: a window holds at least 1 token" c))
+        | Some c, Some n when fixedInput = Some n && c <> n ->
+            raise (ArgumentException(sprintf "--context %d: %s's input is %O, windows of %d tokens" c name network.Model.Input n))
+        | Some c, Some n when c > n -> raise (ArgumentException(sprintf "--context %d: %s's positional layer covers at most %d tokens" c name n))
+        | Some c, _ -> c
+        | None, Some n -> n
+        | None, None ->
+            raise (ArgumentException(sprintf "%s's input %O has no fixed length and no positional layer says how long a window is: give --context N" name network.Model.Input))
+    let split = args.GetResult(TrainArgs.Valid_Split, defaultValue = 0.1)
+    let seed = int (args.GetResult(TrainArgs.Seed, defaultValue = 1L))
+    let text =
+        try TextData.Open(corpus, tokenizer, context, split, seed, sampling)
+        with :? ArgumentException as e when saved.IsSome && tokenizer.Kind = "char" && e.ParamName = "text" ->
+            let reason = e.Message.Split(" (Parameter").[0]
+            raise (ArgumentException(sprintf "--text %s: %s; the run being resumed built its char tokenizer from its own text, and this text has other characters" path reason, e))
+    eprintfn "  tokens: %s" text.CacheReport
+    let valid =
+        match Option.ofObj text.Validation with
+        | Some v -> sprintf "; validating on %d documents, %d tokens" text.ValidationDocuments v.TokenCount
+        | None -> ""
+    let described =
+        sprintf " with %s (%d documents, %d tokens, %s tokenizer of %d; windows of %d, %s%s)" path text.TrainDocuments text.Train.TokenCount
+            tokenizer.Kind tokenizer.VocabularySize context (if sampling = TextSampling.Random then "random" else "sequential") valid
+    { Train = Some(text.Train :> IDataset); Valid = Option.toObj (Option.ofObj text.Validation |> Option.map (fun v -> v :> IDataset))
+      Description = described; FromFiles = true; Text = Some text; Owned = [] }
+
+/// Perplexity for every tokenizer; bits per character for char, bits per byte (named bpb) for byte.
+let private textMetrics (tokenizer: Tokenizer) : Metric[] =
+    match tokenizer.Kind with
+    | "char" -> [| Metric.Perplexity; Metric.FromLoss("bpc", fun loss -> loss / Math.Log 2.0) |]
+    | "byte" -> [| Metric.Perplexity; Metric.FromLoss("bpb", fun loss -> loss / Math.Log 2.0) |]
+    | _ -> [| Metric.Perplexity |]
 
 /// The command line's settings as options: the host merges them with the train block (TrainingOptions.WithPlan).
-let private optionsOf (args: ParseResults<TrainArgs>) (seed: int64) (outDir: string option) (classes: bool) (hasValidation: bool) (checkpointEvery: int) =
+let private optionsOf (args: ParseResults<TrainArgs>) (seed: int64) (outDir: string option) (classes: bool) (hasValidation: bool) (checkpointEvery: int)
+                      (text: TextData option) (stepsPerEpoch: Nullable<int>) =
     TrainingOptions(
         Epochs = Option.toNullable (args.TryGetResult TrainArgs.Epochs),
         LearningRate = Option.toNullable (Functional.Cli.TrainFlags.learningRate args),
@@ -79,8 +153,13 @@ let private optionsOf (args: ParseResults<TrainArgs>) (seed: int64) (outDir: str
         Optimizer = Option.toObj (Functional.Cli.TrainFlags.optimizer args),
         Schedule = Option.toObj (Functional.Cli.TrainFlags.schedule args),
         Seed = Nullable(int seed),
-        ValidationSplit = args.GetResult(TrainArgs.Valid_Split, defaultValue = 0.0),
-        Metrics = (if classes then [| Metric.Accuracy |] else [||]),
+        // --text holds out its documents itself (TextData), not windows of the training text.
+        ValidationSplit = (if text.IsSome then 0.0 else args.GetResult(TrainArgs.Valid_Split, defaultValue = 0.0)),
+        Metrics =
+            (match text with
+             | Some t -> textMetrics t.Tokenizer
+             | None -> if classes then [| Metric.Accuracy |] else [||]),
+        StepsPerEpoch = stepsPerEpoch,
         EarlyStopping =
             (match args.TryGetResult TrainArgs.Patience with
              | Some p -> EarlyStopping(Monitor = (if hasValidation then "val_loss" else "loss"), Patience = p, RestoreBestWeights = true)
@@ -97,15 +176,27 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
     let device = args.TryGetResult TrainArgs.Device |> Option.map ComputeDevice.Parse |> Option.defaultValue ComputeDevice.Cpu
     let plan = file.TrainingPlan name
     use network = file.Compile(name, NetworkOptions(Seed = Nullable seed, Device = device))
-    use data = openData args plan name
+    use data =
+        match args.TryGetResult TrainArgs.Text_Path with
+        | Some path -> openText args network name path
+        | None ->
+            for flag, given in [ "--tokenizer", args.Contains TrainArgs.Tokenizer; "--context", args.Contains TrainArgs.Context; "--sampling", args.Contains TrainArgs.Sampling ] do
+                if given then raise (ArgumentException(sprintf "%s applies to --text: give the text to train on with --text PATH" flag))
+            openData args plan name
     let classes =
         (data.Train |> Option.exists (fun t -> t.TargetKind = TargetKind.ClassIndex))
         || List.contains plan.Loss.Name [ "crossEntropy"; "bce"; "nll" ]
-    let hasValidation = not (isNull data.Valid) || args.Contains TrainArgs.Valid_Split
-    let settings = Functional.Cli.TrainFlags.naming (fun () -> (optionsOf args seed outDir classes hasValidation 1).WithPlan plan)
+    let hasValidation = not (isNull data.Valid) || (data.Text.IsNone && args.Contains TrainArgs.Valid_Split)
+    let settings = Functional.Cli.TrainFlags.naming (fun () -> (optionsOf args seed outDir classes hasValidation 1 data.Text (Nullable())).WithPlan plan)
     // A train block's run is many short epochs: about ten checkpoints a run rather than one an epoch.
     let every = if data.FromFiles then 1 else max 1 (settings.Epochs.Value / 10)
-    let options = optionsOf args seed outDir classes hasValidation every
+    // Random windows: every offset is an example, so an epoch is about one pass over the text, not millions of windows.
+    let steps =
+        match data.Text with
+        | Some t when t.Train.Sampling = TextSampling.Random ->
+            Nullable(max 1 ((t.Train.ExamplesPerEpoch + settings.BatchSize.Value - 1) / settings.BatchSize.Value))
+        | _ -> Nullable()
+    let options = optionsOf args seed outDir classes hasValidation every data.Text steps
     // --resume DIR without --out saves into DIR, as Keras's BackupAndRestore and Lightning's resume do: say so.
     let savesWhere =
         match args.TryGetResult TrainArgs.Resume, outDir with
@@ -152,6 +243,8 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
     match outDir, Option.ofNullable result.CheckpointEpoch with
     | Some dir, Some epoch when result.Cancelled ->
         printfn "  %s holds the checkpoint of epoch %d: --resume %s continues the run from there" dir epoch dir
+    | Some dir, Some epoch when data.Text.IsSome ->
+        printfn "  saved %s, %s and %s in %s (epoch %d)" Functional.Checkpoints.Checkpoint.WeightsFile Functional.Checkpoints.Checkpoint.MetadataFile Tokenizer.FileName dir epoch
     | Some dir, Some epoch ->
         printfn "  saved %s and %s in %s (epoch %d)" Functional.Checkpoints.Checkpoint.WeightsFile Functional.Checkpoints.Checkpoint.MetadataFile dir epoch
     | Some dir, None -> printfn "  nothing saved in %s: no epoch was completed" dir

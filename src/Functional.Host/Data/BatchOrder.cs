@@ -15,10 +15,13 @@ public sealed class BatchOrder
     /// <param name="batchSize">examples per batch; the last batch of an epoch may be smaller</param>
     /// <param name="seed">null: every epoch in index order; else shuffled from this seed</param>
     /// <param name="dropLast">leave out the smaller last batch (for layers such as batchNorm that need full batches)</param>
-    public BatchOrder(int count, int batchSize, int? seed = null, bool dropLast = false)
+    /// <param name="maxBatches">at most this many batches an epoch, the first of its order (null: all)</param>
+    public BatchOrder(int count, int batchSize, int? seed = null, bool dropLast = false, int? maxBatches = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (maxBatches is < 1) throw new ArgumentOutOfRangeException(nameof(maxBatches), maxBatches, "at least one batch an epoch");
+        MaxBatches = maxBatches;
         Count = count;
         BatchSize = batchSize;
         Seed = seed;
@@ -37,8 +40,14 @@ public sealed class BatchOrder
     /// <summary>Whether the smaller last batch is left out.</summary>
     public bool DropLast { get; }
 
+    /// <summary>At most this many batches an epoch (null: all of them).</summary>
+    public int? MaxBatches { get; }
+
     /// <summary>Batches in each epoch.</summary>
-    public int BatchesPerEpoch => DropLast ? Count / BatchSize : (Count + BatchSize - 1) / BatchSize;
+    public int BatchesPerEpoch => Math.Min(MaxBatches ?? int.MaxValue, DropLast ? Count / BatchSize : (int)(((long)Count + BatchSize - 1) / BatchSize));
+
+    /// <summary>Examples in each epoch's batches: all of them, less a dropped last batch or the batches beyond <see cref="MaxBatches"/>.</summary>
+    public int ExamplesPerEpoch => (int)Math.Min(Count, (long)BatchesPerEpoch * BatchSize);
 
     /// <summary>Every example index once, in epoch <paramref name="epoch"/>'s order.</summary>
     public int[] Order(int epoch)

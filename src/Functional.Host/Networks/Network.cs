@@ -92,6 +92,11 @@ public sealed class Network : IDisposable
         }
     }
 
+    /// <summary>How many tokens the model reads at once, for a text's windows: its input length when its input is
+    /// <c>[n] int</c>, else the longest sequence its <c>positional</c> (or <c>sinusoidal</c>) layers cover; null when
+    /// neither says.</summary>
+    public int? Context => TokenContext.Of(Alive(module));
+
     /// <summary>The model's name, as declared in the source.</summary>
     public string Name => Alive(module).Model.Name;
 

@@ -28,7 +28,8 @@ internal static class Evaluator
             {
                 var output = module.forward(x);
                 sum += loss.Compute(output, y).ToDouble() * rows;
-                for (var m = 0; m < metrics.Count; m++) sums[m] += metrics[m].Compute(output, y) * rows;
+                for (var m = 0; m < metrics.Count; m++)
+                    if (metrics[m].OfMeanLoss is null) sums[m] += metrics[m].Compute(output, y) * rows;
             }
             catch (ExternalException e)
             {
@@ -36,7 +37,7 @@ internal static class Evaluator
             }
         }
         var values = new Dictionary<string, double>();
-        for (var m = 0; m < metrics.Count; m++) values[metrics[m].Name] = sums[m] / data.Count;
+        for (var m = 0; m < metrics.Count; m++) values[metrics[m].Name] = metrics[m].Mean(sum / data.Count, sums[m], data.Count);
         return new Evaluation(sum / data.Count, values, data.Count);
     }
 }

@@ -38,6 +38,26 @@ public abstract class Metric
     /// <summary>The fraction of examples whose target class is among the <paramref name="k"/> highest scores; named "top{k}".</summary>
     public static Metric TopK(int k) => new TopKMetric(k);
 
+    /// <summary>
+    /// A metric that is a function of the mean loss over the data (not a mean of batch values): computed from the epoch's
+    /// training loss and from the validation loss, so that, say, perplexity is exactly exp(loss).
+    /// </summary>
+    /// <param name="name">its name in reports</param>
+    /// <param name="ofMeanLoss">the value for a mean loss</param>
+    /// <param name="higherIsBetter">which way is better, for early stopping (default: lower, as for a loss)</param>
+    public static Metric FromLoss(string name, Func<double, double> ofMeanLoss, bool higherIsBetter = false) =>
+        new LossMetric(name, ofMeanLoss, higherIsBetter);
+
+    /// <summary>Perplexity, exp(loss) of a cross-entropy loss in nats; named "ppl".</summary>
+    public static Metric Perplexity { get; } = FromLoss("ppl", Math.Exp);
+
+    /// <summary>For a metric made by <see cref="FromLoss"/>: its value for a mean loss; null for a batch metric.</summary>
+    internal virtual Func<double, double>? OfMeanLoss => null;
+
+    /// <summary>The metric over data whose mean loss is <paramref name="loss"/> and whose batch values sum to
+    /// <paramref name="weightedSum"/> over <paramref name="examples"/> examples.</summary>
+    internal double Mean(double loss, double weightedSum, int examples) => OfMeanLoss is { } f ? f(loss) : weightedSum / examples;
+
     /// <summary>A metric from a function of (output, target) giving the batch mean.</summary>
     public static Metric Create(string name, Func<torch.Tensor, torch.Tensor, double> compute, bool higherIsBetter = true) =>
         new DelegateMetric(name, compute, higherIsBetter);

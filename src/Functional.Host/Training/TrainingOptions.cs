@@ -40,6 +40,13 @@ public sealed record TrainingOptions
     public bool Shuffle { get; init; } = true;
 
     /// <summary>
+    /// At most this many batches make an epoch: the first ones of the epoch's (seeded) order, so each epoch sees
+    /// other examples and a resumed run the same ones. Null: every batch. For data sets of very many examples,
+    /// such as every window of a text (<see cref="Text.TextDataset.ExamplesPerEpoch"/>).
+    /// </summary>
+    public int? StepsPerEpoch { get; init; }
+
+    /// <summary>
     /// Used only when no validation data is given: this fraction (0 to 1, exclusive) of the training examples
     /// is held out for validation. Without a seed it is the last examples in index order (Keras's rule); with
     /// one, the last examples of a permutation drawn from the seed, so the same seed gives the same split.
@@ -101,6 +108,8 @@ public sealed record TrainingOptions
         if (LearningRate is { } rate) optimizer = optimizer.WithLearningRate(rate);
         if (ValidationSplit is < 0 or >= 1 || double.IsNaN(ValidationSplit))
             throw new ArgumentOutOfRangeException(nameof(ValidationSplit), ValidationSplit, "the validation split must be at least 0 and below 1");
+        if (StepsPerEpoch is < 1)
+            throw new ArgumentOutOfRangeException(nameof(StepsPerEpoch), StepsPerEpoch, "the steps per epoch must be positive (or null: every batch)");
         if (CheckpointEvery < 1) throw new ArgumentOutOfRangeException(nameof(CheckpointEvery), CheckpointEvery, "checkpoints are written every 1 or more epochs");
         var duplicate = (Metrics ?? []).GroupBy(m => m.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw new ArgumentException($"two metrics are named '{duplicate.Key}'", nameof(Metrics));

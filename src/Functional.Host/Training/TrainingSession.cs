@@ -141,7 +141,7 @@ public sealed class TrainingSession
         if (resumed.State is { } recorded) RequireSameOrder(recorded, settings, Path.Combine(resumed.Directory, TrainingState.StateFile));
         var shuffleSeed = resumed.State is { } saved ? saved.ShuffleSeed
             : settings.Shuffle ? seed ?? FoldedSeed(network.Options.Seed) ?? Random.Shared.Next() : (int?)null;
-        var order = new BatchOrder(train.Count, batchSize, shuffleSeed);
+        var order = new BatchOrder(train.Count, batchSize, shuffleSeed, maxBatches: settings.StepsPerEpoch);
         if (seed is { } s) SessionRandom.Seed(module.Generator, s);
 
         using var loss = settings.Loss!.Compile(module.Placement);
@@ -233,7 +233,8 @@ public sealed class TrainingSession
                             using (torch.no_grad())
                             {
                                 var detached = output.detach();
-                                for (var m = 0; m < metrics.Count; m++) sums[m] += metrics[m].Compute(detached, y) * rows;
+                                for (var m = 0; m < metrics.Count; m++)
+                                    if (metrics[m].OfMeanLoss is null) sums[m] += metrics[m].Compute(detached, y) * rows;
                             }
                     }
                     session.Step++;
@@ -244,11 +245,11 @@ public sealed class TrainingSession
                     foreach (var c in callbacks) c.OnBatchEnd(session, batch);
                     if (session.StopRequested) break;
                 }
-                if (seen != order.Count) break;
+                if (seen != order.ExamplesPerEpoch) break;
 
                 var trainSeconds = (clock.Elapsed - started).TotalSeconds;
                 var values = new Dictionary<string, double>();
-                for (var m = 0; m < metrics.Count; m++) values[metrics[m].Name] = sums[m] / seen;
+                for (var m = 0; m < metrics.Count; m++) values[metrics[m].Name] = metrics[m].Mean(sum / seen, sums[m], seen);
                 if (validation is not null)
                 {
                     var checkedOn = Evaluator.Run(module, validation, validationFeed!, loss, metrics, batchSize);

@@ -28,7 +28,13 @@ let private run argv =
             printfn "%s" e.Message
             Exit.ok
         else
-            eprintfn "%s" e.Message
+            // The error, not the whole option list (pages long, and it grows with every flag): --help prints that.
+            let message = e.Message
+            let cut = message.IndexOf "\nUSAGE:"
+            let command = argv |> Array.tryFind (fun a -> not (a.StartsWith "-"))
+            eprintfn "%s" (if cut > 0 then message.Substring(0, cut) else message)
+            if cut > 0 then
+                eprintfn "(fnn %s--help lists the options)" (match command with Some c -> c + " " | None -> "")
             Exit.usage
 
 [<EntryPoint>]

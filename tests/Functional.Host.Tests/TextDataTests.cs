@@ -160,15 +160,17 @@ public sealed class TextDataTests : IDisposable
 
     public static TheoryData<string, string> CacheCorruptions => new()
     {
-        { "truncate:10", "shorter than the 96-byte header" },
-        { "truncate:100", "claims" },
+        { "truncate:10", "shorter than the 128-byte header" },
+        { "truncate:140", "claims" },
         { "byte:8:2", "has version" },
         { "byte:12:0", "is of another text" },
         { "byte:44:0", "is of another tokenizer" },
         { "byte:76:7", "vocabulary" },
         { "byte:80:9", "documents, but the text has" },
         { "byte:95:127", "claims" },
-        { "byte:99:255", "document 1 has" },
+        { "byte:131:255", "document 1 has" },
+        { "byte:200:1", "do not match their SHA-256" },
+        { "byte:100:1", "do not match their SHA-256" },
         { "last:255", "outside the vocabulary" },
         { "append:1", "but its header says" },
     };

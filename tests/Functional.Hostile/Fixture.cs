@@ -46,7 +46,19 @@ internal sealed class Fixture
 
         model Wide (dim = 4) : [2] -> [1] =
             dense dim >> dense 1
+
+        model Chars : [8] int -> [8; 24] =
+            embed 24 6 >> dense 24
+
+        train Chars with
+            loss = crossEntropy
+            optimizer = adam (lr = 0.01)
+            epochs = 1
+            batch = 8
         """;
+
+    /// <summary>The text the Chars model trains on: fortune-format entries (a char vocabulary of 16).</summary>
+    public const string TextCorpus = "the cat sat\n%\na mat ran\n%\nthe dog sat on a mat\n%\ncats ran on\n%\nno dogs\n%\n";
 
     public string Root { get; }
     public string Source { get; }
@@ -56,6 +68,12 @@ internal sealed class Fixture
     public string TokensCsv { get; }
     public string IdxImages { get; }
     public string IdxLabels { get; }
+
+    /// <summary>A text (fortune format) and its token cache beside it, written by the training that made TextCheckpoint.</summary>
+    public string Text { get; }
+
+    /// <summary>A checkpoint of Chars trained on Text, with its tokenizer.json.</summary>
+    public string TextCheckpoint { get; }
 
     private int next;
 
@@ -72,6 +90,9 @@ internal sealed class Fixture
         ClassesCheckpoint = Path.Combine(root, "classes");
         Require(["train", Source, "--model", "Tiny", "--out", Checkpoint]);
         Require(["train", Source, "--model", "Classes", "--data", Csv, "--epochs", "2", "--out", ClassesCheckpoint]);
+        Text = Write("chars.txt", TextCorpus);
+        TextCheckpoint = Path.Combine(root, "text");
+        Require(["train", Source, "--model", "Chars", "--text", Text, "--out", TextCheckpoint]);
     }
 
     /// <summary>A fresh folder for one attempt, under the work folder.</summary>

@@ -38,6 +38,8 @@ var limit = TimeSpan.FromSeconds(Number("limit", 60));
 var random = new Random(Number("seed", 1));
 var work = options.TryGetValue("work", out var w) ? Path.GetFullPath(w) : Path.Combine(Path.GetTempPath(), $"functional-hostile-{Guid.NewGuid():N}");
 Directory.CreateDirectory(work);
+// Token caches that cannot be written beside their text go to $XDG_CACHE_HOME: inside the work folder, never ~/.cache.
+Environment.SetEnvironmentVariable("XDG_CACHE_HOME", Path.Combine(work, "cache"));
 
 // fnn's live progress is for terminals; here its output is captured.
 Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
@@ -52,6 +54,7 @@ ICorruptions[] all =
     new WeightsFile(perPath: thorough ? 3 : 1), new CheckpointJson("model.json", perPath: thorough ? 4 : 1),
     new OptimizerState(stride: thorough ? 4 : 8), new CheckpointJson("training.json", perPath: thorough ? 3 : 1),
     new CsvFiles(), new IdxFiles(), new Sources(), new SpecialPaths(), new Flags(),
+    new TokenizerJson(perPath: thorough ? 3 : 1), new TokenCacheFiles(stride: thorough ? 4 : 40),
 ];
 var kinds = options.TryGetValue("kinds", out var k) ? all.Where(c => k.Split(',').Contains(c.Kind)).ToArray() : all;
 

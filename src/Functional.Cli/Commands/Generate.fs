@@ -9,6 +9,8 @@ open Functional.Cli.Arguments
 open Functional.Cli.Output
 
 let private options (args: ParseResults<GenerateArgs>) =
+    if args.GetResults GenerateArgs.Stop |> List.contains "" then
+        raise (ArgumentException "--stop \"\": a stop text must not be empty")
     let defaults = GenerationOptions()
     GenerationOptions(
         MaxTokens = args.GetResult(GenerateArgs.Tokens, defaults.MaxTokens),
@@ -43,7 +45,9 @@ let run (args: ParseResults<GenerateArgs>) =
     let prompt = args.GetResult(GenerateArgs.Prompt, "")
     let generation =
         try generator.Start(prompt, settings)
-        with :? ArgumentException as e -> raise (ArgumentException(sprintf "--prompt: %s" e.Message, e))
+        with :? ArgumentException as e ->
+            let reason = if isNull e.ParamName then e.Message else e.Message.Replace(sprintf " (Parameter '%s')" e.ParamName, "")
+            raise (ArgumentException(sprintf "--prompt: %s" reason, e))
     use stop = new Functional.Cli.StopSignals.Listener()
     let out = Console.Out
     out.Write prompt

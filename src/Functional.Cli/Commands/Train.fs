@@ -95,15 +95,17 @@ let private openText (args: ParseResults<TrainArgs>) (network: Network) (name: s
         args.TryGetResult TrainArgs.Resume
         |> Option.map Functional.Checkpoints.CheckpointFolder.Newest
         |> Option.filter Directory.Exists
-        |> Option.bind (fun dir -> Option.ofObj (Tokenizer.Load dir))
+        |> Option.bind (fun dir -> Tokenizer.Load dir |> Option.ofObj |> Option.map (fun t -> Path.Combine(dir, Tokenizer.FileName), t))
     let tokenizer =
         match saved, kind with
-        | Some t, Some k when k <> t.Kind ->
+        | Some(_, t), Some k when k <> t.Kind ->
             raise (ArgumentException(sprintf "--tokenizer %s: the run being resumed was trained with the %s tokenizer; resume with it (or leave out --tokenizer)" k t.Kind))
-        | Some t, _ -> t
+        | Some(_, t), _ -> t
         | None, k -> Tokenizer.Create(defaultArg k "char", corpus.Text())
-    // A vocabulary larger than the model's embed is a compile error pointing at the embed.
-    network.Tokenizer <- tokenizer
+    // A vocabulary larger than the model's embed is a compile error pointing at the embed; a checkpoint's, that file's error.
+    try network.Tokenizer <- tokenizer
+    with :? FnnCompileException as e when saved.IsSome ->
+        raise (Functional.Checkpoints.CheckpointFormatException(fst saved.Value, e.Diagnostics[0].Message, e))
     let fixedInput =
         match List.ofSeq network.Model.Input.Dims with
         | [ d ] -> (match Int32.TryParse d with | true, n -> Some n | _ -> None)
@@ -124,7 +126,7 @@ let private openText (args: ParseResults<TrainArgs>) (network: Network) (name: s
         try TextData.Open(corpus, tokenizer, context, split, seed, sampling)
         with :? ArgumentException as e when saved.IsSome && tokenizer.Kind = "char" && e.ParamName = "text" ->
             let reason = e.Message.Split(" (Parameter").[0]
-            raise (ArgumentException(sprintf "--text %s: %s; the run being resumed built its char tokenizer from its own text, and this text has other characters" path reason, e))
+            raise (ArgumentException(sprintf "--text %s: %s, which the run being resumed built from its own text (%s)" path reason (fst saved.Value), e))
     eprintfn "  tokens: %s" text.CacheReport
     let valid =
         match Option.ofObj text.Validation with

@@ -12,8 +12,8 @@ namespace Functional.Text;
 /// </summary>
 /// <remarks>
 /// The format, little-endian: the magic <c>FNNTOKS\0</c>, int32 version (1), the corpus's SHA-256 (32 bytes), the
-/// tokenizer key's SHA-256 (32 bytes), int32 vocabulary size, int64 document count, int64 token count, then one int32
-/// token count per document and the int32 tokens. Every field is checked against the file's size before anything is
+/// tokenizer key's SHA-256 (32 bytes), int32 vocabulary size, int64 document count, int64 token count, the SHA-256
+/// of the rest (32 bytes), then one int32 token count per document and the int32 tokens. Every field is checked against the file's size before anything is
 /// allocated from it, and every token against the vocabulary; a file that fails is reported and rebuilt, never
 /// trusted. Written whole (a temporary file, then a rename), and never over a file that does not start with the magic.
 /// </remarks>
@@ -21,7 +21,7 @@ internal static class TokenCache
 {
     private static readonly byte[] Magic = "FNNTOKS\0"u8.ToArray();
     private const int Version = 1;
-    private const int HeaderSize = 8 + 4 + 32 + 32 + 4 + 8 + 8;
+    private const int HeaderSize = 8 + 4 + 32 + 32 + 4 + 8 + 8 + 32;
 
     /// <summary>The tokens of every document, and what happened to the cache ("reused PATH", "wrote PATH", ...).</summary>
     public static (int[][] Documents, string Report) Tokens(TextCorpus corpus, Tokenizer tokenizer, string? cacheFolder = null)
@@ -47,6 +47,8 @@ internal static class TokenCache
             }
         }
         var tokens = corpus.Documents.Select(d => tokenizer.Encode(d.Streamed)).ToArray();
+        if (4 * (tokens.Length + tokens.Sum(d => (long)d.Length)) > Array.MaxLength)
+            return (tokens, Joined(notes, "too many tokens for one cache file: kept in memory only"));
         foreach (var path in new[] { preferred, fallback })
         {
             if (IsForeign(path))
@@ -131,6 +133,7 @@ internal static class TokenCache
                 return (null, $"is corrupt (it claims {tokens} tokens, but its {length} bytes hold at most {Math.Max(0, room - documents)}): rebuilt");
             if (length != HeaderSize + 4 * (documents + tokens))
                 return (null, $"is corrupt ({length} bytes, but its header says {HeaderSize + 4 * (documents + tokens)}): rebuilt");
+            if (length - HeaderSize > Array.MaxLength) return (null, $"is {length} bytes, more than one read holds: rebuilt");
             var body = new byte[length - HeaderSize];
             stream.ReadExactly(body);
             var counts = new int[documents];
@@ -155,6 +158,9 @@ internal static class TokenCache
                 }
                 result[d] = ids;
             }
+            // A changed token that is still in the vocabulary would be another text: the digest tells.
+            if (!SHA256.HashData(body).AsSpan().SequenceEqual(header.AsSpan(96, 32)))
+                return (null, "is corrupt (its tokens do not match their SHA-256): rebuilt");
             return (result, null);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -169,31 +175,33 @@ internal static class TokenCache
         var temp = $"{path}.{Guid.NewGuid():N}.tmp";
         try
         {
+            var total = documents.Sum(d => (long)d.Length);
+            var body = new byte[4 * (documents.Length + total)];
+            var at = 0;
+            foreach (var d in documents)
+            {
+                BinaryPrimitives.WriteInt32LittleEndian(body.AsSpan(at), d.Length);
+                at += 4;
+            }
+            foreach (var d in documents)
+                foreach (var id in d)
+                {
+                    BinaryPrimitives.WriteInt32LittleEndian(body.AsSpan(at), id);
+                    at += 4;
+                }
+            var header = new byte[HeaderSize];
+            Magic.CopyTo(header, 0);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(8), Version);
+            Convert.FromHexString(corpus.Hash).CopyTo(header, 12);
+            key.CopyTo(header, 44);
+            BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(76), tokenizer.VocabularySize);
+            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(80), documents.Length);
+            BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(88), total);
+            SHA256.HashData(body).CopyTo(header, 96);
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
-                var header = new byte[HeaderSize];
-                Magic.CopyTo(header, 0);
-                BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(8), Version);
-                Convert.FromHexString(corpus.Hash).CopyTo(header, 12);
-                key.CopyTo(header, 44);
-                BinaryPrimitives.WriteInt32LittleEndian(header.AsSpan(76), tokenizer.VocabularySize);
-                BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(80), documents.Length);
-                BinaryPrimitives.WriteInt64LittleEndian(header.AsSpan(88), documents.Sum(d => (long)d.Length));
                 stream.Write(header);
-                var word = new byte[4];
-                foreach (var d in documents)
-                {
-                    BinaryPrimitives.WriteInt32LittleEndian(word, d.Length);
-                    stream.Write(word);
-                }
-                var buffer = new byte[4 * 4096];
-                foreach (var d in documents)
-                    for (var start = 0; start < d.Length; start += 4096)
-                    {
-                        var n = Math.Min(4096, d.Length - start);
-                        for (var i = 0; i < n; i++) BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(4 * i), d[start + i]);
-                        stream.Write(buffer, 0, 4 * n);
-                    }
+                stream.Write(body);
             }
             // Checked again just before: a foreign file that appeared meanwhile is not replaced.
             if (IsForeign(path)) throw new IOException($"{path} appeared meanwhile and was not written by fnn");

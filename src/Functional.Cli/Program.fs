@@ -28,16 +28,13 @@ let private run argv =
             printfn "%s" e.Message
             Exit.ok
         else
-            // Argu's message is the error, then the whole usage: the error alone, and where the usage is.
-            let lines = e.Message.Split('\n')
-            let error = lines |> Array.takeWhile (fun l -> not (l.StartsWith "USAGE:")) |> String.concat "\n"
-            let usage = lines |> Array.tryFind (fun l -> l.StartsWith "USAGE:")
-            eprintfn "%s" (error.TrimEnd())
-            match usage with
-            | Some line ->
-                let command = line.Substring("USAGE: ".Length).Split(" [")[0]
-                eprintfn "see '%s --help' for the flags." command
-            | None -> ()
+            // The error, not the whole option list (pages long, and it grows with every flag): --help prints that.
+            let message = e.Message
+            let cut = message.IndexOf "\nUSAGE:"
+            let command = argv |> Array.tryFind (fun a -> not (a.StartsWith "-"))
+            eprintfn "%s" (if cut > 0 then message.Substring(0, cut) else message)
+            if cut > 0 then
+                eprintfn "(fnn %s--help lists the options)" (match command with Some c -> c + " " | None -> "")
             Exit.usage
 
 [<EntryPoint>]

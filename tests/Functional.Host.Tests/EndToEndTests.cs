@@ -475,6 +475,8 @@ public sealed class EndToEndTests : IDisposable
         var bad = Processes.Fnn("train", "x.fnn", "--epochz");
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("unrecognized argument: '--epochz'", bad.Error);
+        Assert.DoesNotContain("USAGE:", bad.Error); // the error and where the options are, not pages of them
+        Assert.Contains("(fnn train --help lists the options)", bad.Error);
     }
 
     [Fact]

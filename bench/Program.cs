@@ -11,7 +11,8 @@ namespace Functional.Bench;
 /// <summary>
 /// The benchmark suite: `dotnet run -c Release --project bench [-- --quick] [--out DIR]` (see bench/README.md).
 /// `--verify` only checks that the hand-written networks compute what the compiled ones do; `--smoke` runs
-/// every part once or twice, for the test suite; `--check` exits with 3 when a limit (Reports/Limits.cs) is missed.
+/// every part once or twice, for the test suite; `--check` exits with 3 when a limit (Reports/Limits.cs) is missed;
+/// `generation RUNS` times generation alone.
 /// </summary>
 public static class Program
 {
@@ -40,6 +41,12 @@ public static class Program
         if (args is ["memory", var side, var examples, var epochs])
             return MemorySuite.RunChild(repository, side, int.Parse(examples), int.Parse(epochs));
         if (args is ["--verify"]) return Verify(repository) ? 0 : 1;
+        if (args is ["generation", var generationRuns])
+        {
+            using var gpt = NetworkPair.Gpt(repository);
+            Print(GenerationSuite.Run(gpt, BenchSettings.Quick.Warmup, int.Parse(generationRuns)));
+            return 0;
+        }
 
         var settings = BenchSettings.Full;
         var output = Path.Combine(repository, "bench", "results");
@@ -96,6 +103,12 @@ public static class Program
             }
         }
 
+        GenerationResult generation;
+        using (var gpt = NetworkPair.Gpt(repository))
+            generation = GenerationSuite.Run(gpt, settings.Warmup, settings.GenerationRuns);
+        comparisons.AddRange([generation.Cached, generation.Uncached]);
+        Print(generation);
+
         EpochResult epochs;
         using (var mlp = NetworkPair.Mlp(repository))
             epochs = EpochSuite.Run(mlp, settings.EpochExamples, 1, settings.EpochRuns);
@@ -114,7 +127,16 @@ public static class Program
             .Select(side => MemorySuite.Measure(side, settings.MemoryExamples, settings.MemoryEpochs)).ToList();
         foreach (var m in memory) Console.WriteLine($"  memory {m.Side}: peak {m.PeakMb:0} MB, last epoch {m.AfterEpochMb[^1]:0} MB");
         Console.WriteLine($"  ({clock.Elapsed.TotalSeconds:0} s)");
-        return new BenchResults(environment, comparisons, verification, epochs, matmul, compile, startup, memory);
+        return new BenchResults(environment, comparisons, verification, epochs, matmul, compile, startup, memory, generation);
+    }
+
+    private static void Print(GenerationResult generation)
+    {
+        foreach (var row in new[] { generation.Cached, generation.Uncached })
+            Console.WriteLine($"  {row.Network,-4} {row.Phase,-16} compiled {row.TokensPerSecondCompiled,7:0} tokens/s  hand-written {row.TokensPerSecondHandWritten,7:0} tokens/s  " +
+                              $"ratio {row.Ratio:0.000} ({row.RatioLow:0.000}–{row.RatioHigh:0.000})");
+        Console.WriteLine($"  gpt  cache speedup: compiled {generation.Cached.CompiledCacheSpeedup:0.00}x, hand-written {generation.Cached.HandWrittenCacheSpeedup:0.00}x " +
+                          $"(the same {generation.NewTokens} tokens all four ways)");
     }
 
     /// <summary>The three networks, each made only when its turn comes (and freed after).</summary>

@@ -20,6 +20,7 @@ public sealed class HandWrittenGpt : nn.Module<Tensor, Tensor>
 
     public HandWrittenGpt(int vocab = 96, int dim = 128, int heads = 4, int depth = 4, int context = 128) : base(nameof(HandWrittenGpt))
     {
+        Context = context;
         tokens = nn.Embedding(vocab, dim);
         positions = nn.Parameter(randn(context, dim) * 0.02);
         blocks = nn.ModuleList(Enumerable.Range(0, depth).Select(_ => new Block(dim, heads)).ToArray());
@@ -28,15 +29,24 @@ public sealed class HandWrittenGpt : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The most positions the network sees at once (its position table's rows).</summary>
+    public int Context { get; }
+
     /// <summary>The parameters in the order of the model's layers (TorchSharp lists a module's own parameters first).</summary>
     public IEnumerable<Parameter> InLayerOrder() =>
         tokens.parameters().Append(positions)
             .Concat(blocks.parameters()).Concat(norm.parameters()).Concat(head.parameters());
 
-    public override Tensor forward(Tensor ids)
+    public override Tensor forward(Tensor ids) => Forward(ids, null);
+
+    /// <summary>
+    /// The logits of <paramref name="ids"/> ([batch, new positions]); with a cache, these are the positions
+    /// after its offset, and each block attends over its cached keys and values too (the caller advances it).
+    /// </summary>
+    public Tensor Forward(Tensor ids, KeyValueCache? cache)
     {
-        var x = tokens.forward(ids) + positions.narrow(0, 0, ids.shape[1]);
-        foreach (var block in blocks) x = block.forward(x);
+        var x = tokens.forward(ids) + positions.narrow(0, cache?.Offset ?? 0, ids.shape[1]);
+        for (var i = 0; i < blocks.Count; i++) x = blocks[i].Forward(x, cache, i);
         return head.forward(norm.forward(x));
     }
 
@@ -63,18 +73,33 @@ public sealed class HandWrittenGpt : nn.Module<Tensor, Tensor>
             RegisterComponents();
         }
 
-        public override Tensor forward(Tensor x)
+        public override Tensor forward(Tensor x) => Forward(x, null, 0);
+
+        public Tensor Forward(Tensor x, KeyValueCache? cache, int index)
         {
-            x = x + Attend(norm1.forward(x));
+            x = x + Attend(norm1.forward(x), cache, index);
             return x + down.forward(nn.functional.gelu(up.forward(norm2.forward(x))));
         }
 
-        private Tensor Attend(Tensor x)
+        private Tensor Attend(Tensor x, KeyValueCache? cache, int index)
         {
             long batch = x.shape[0], length = x.shape[1], dim = x.shape[2];
             Tensor Split(Tensor t) => t.view(batch, length, heads, dim / heads).transpose(1, 2);
-            var attended = nn.functional.scaled_dot_product_attention(
-                Split(query.forward(x)), Split(key.forward(x)), Split(value.forward(x)), is_casual: true);
+            var (q, k, v) = (Split(query.forward(x)), Split(key.forward(x)), Split(value.forward(x)));
+            Tensor attended;
+            if (cache is null || cache.Offset == 0)
+            {
+                // The whole window, or the cache's first pass: causal over the new positions alone.
+                if (cache is not null) (k, v) = cache.Extend(index, k, v);
+                attended = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+            }
+            else if (length == 1)
+            {
+                // One new position sees every cached one and itself: no mask.
+                (k, v) = cache.Extend(index, k, v);
+                attended = nn.functional.scaled_dot_product_attention(q, k, v);
+            }
+            else throw new InvalidOperationException("the hand-written GPT's cache takes one new position at a time after its first pass");
             return output.forward(attended.transpose(1, 2).reshape(batch, length, dim));
         }
     }

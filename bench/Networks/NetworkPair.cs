@@ -42,6 +42,9 @@ public sealed class NetworkPair : IDisposable
     public Tensor Targets { get; }
     public long BatchSize => Inputs.shape[0];
 
+    /// <summary>Tokens in the benchmark batch (batch × context) for a network of token ids (the GPT); 0 for the others.</summary>
+    public long TokensPerBatch => Inputs.dtype == ScalarType.Int64 ? Inputs.numel() : 0;
+
     /// <summary>Multiply-add FLOPs of the matrix products of one training step, where counted (the MLP), else 0.</summary>
     public double TrainingFlops { get; }
 

@@ -15,7 +15,8 @@ public sealed record BenchResults(
     IReadOnlyList<MatmulResult> Matmul,
     CompileResult Compile,
     StartupResult Startup,
-    IReadOnlyList<MemoryResult> Memory)
+    IReadOnlyList<MemoryResult> Memory,
+    GenerationResult Generation)
 {
     public double CeilingGflops => Matmul.Max(m => m.Gflops);
 }

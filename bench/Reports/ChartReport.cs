@@ -17,7 +17,7 @@ public static class ChartReport
             Position = i,
             ValueBase = 1.0,
             Value = c.Ratio,
-            FillColor = c.Phase == "train" ? Colors.SteelBlue : Colors.Orange,
+            FillColor = c.Phase == "train" ? Colors.SteelBlue : c.Phase == "inference" ? Colors.Orange : Colors.SeaGreen,
             Label = c.Ratio.ToString("0.000"),
         }).ToArray();
         plot.Add.Bars(bars).ValueLabelStyle.FontSize = 14;

@@ -31,13 +31,42 @@ public sealed record Comparison(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? FractionOfCeiling { get; init; }
 
-    public static Comparison Of(NetworkPair pair, string phase, Sample compiled, Sample handWritten)
-    {
-        var (low, high) = RatioInterval.OfMedians(compiled, handWritten);
-        return new(pair.Name, phase, compiled.Median, handWritten.Median, compiled.Median / handWritten.Median, low, high,
-            compiled.P25, compiled.P75, handWritten.P25, handWritten.P75, compiled.Count, pair.BatchSize, pair.Description)
+    /// <summary>Tokens a second of the compiled side (tokens a run / median time), for the rows that process tokens (the GPT's).</summary>
+    [JsonPropertyName("tokens_per_second_compiled")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? TokensPerSecondCompiled { get; init; }
+
+    /// <summary>Tokens a second of the hand-written side.</summary>
+    [JsonPropertyName("tokens_per_second_handwritten")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? TokensPerSecondHandWritten { get; init; }
+
+    /// <summary>On the cached generation row: the compiled side's time without the cache / with it (medians).</summary>
+    [JsonPropertyName("cache_speedup_compiled")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? CompiledCacheSpeedup { get; init; }
+
+    /// <summary>On the cached generation row: the hand-written side's time without the cache / with it.</summary>
+    [JsonPropertyName("cache_speedup_handwritten")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? HandWrittenCacheSpeedup { get; init; }
+
+    /// <summary>A training or inference row of <paramref name="pair"/> (its batch: tokens for the GPT, batch × context).</summary>
+    public static Comparison Of(NetworkPair pair, string phase, Sample compiled, Sample handWritten) =>
+        Of(pair.Name, phase, compiled, handWritten, pair.BatchSize, pair.Description, pair.TokensPerBatch) with
         {
             CompiledGflops = phase == "train" && pair.TrainingFlops > 0 ? pair.TrainingFlops / compiled.Median / 1e6 : null,
+        };
+
+    /// <summary>A row of one run each of <paramref name="batch"/> examples and <paramref name="tokens"/> tokens (0: not a token model).</summary>
+    public static Comparison Of(string network, string phase, Sample compiled, Sample handWritten, long batch, string description, long tokens)
+    {
+        var (low, high) = RatioInterval.OfMedians(compiled, handWritten);
+        return new(network, phase, compiled.Median, handWritten.Median, compiled.Median / handWritten.Median, low, high,
+            compiled.P25, compiled.P75, handWritten.P25, handWritten.P75, compiled.Count, batch, description)
+        {
+            TokensPerSecondCompiled = tokens > 0 ? tokens / (compiled.Median / 1000) : null,
+            TokensPerSecondHandWritten = tokens > 0 ? tokens / (handWritten.Median / 1000) : null,
         };
     }
 }

@@ -18,18 +18,34 @@ public static class MarkdownReport
         s.AppendLine();
         s.AppendLine("Medians in milliseconds, with the interquartile range; ratio = compiled / hand-written (limit 1.05), " +
                      "with its 95% bootstrap interval; the last column is the largest difference between the two networks' outputs " +
-                     "with the same weights (checked before timing).");
+                     "with the same weights (checked before timing; for generation, that all four ways produce the same tokens); " +
+                     "tokens/s is the GPT's tokens a run (batch × context for a step, the new tokens for a generation) over the median time.");
         s.AppendLine();
-        s.AppendLine("| network | phase | compiled ms | hand-written ms | ratio | 95% interval | runs | outputs differ by |");
-        s.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|");
+        s.AppendLine("| network | phase | compiled ms | hand-written ms | ratio | 95% interval | runs | outputs differ by | tokens/s compiled / hand-written |");
+        s.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var c in r.Comparisons)
             s.AppendLine($"| {c.Network} | {c.Phase} | {F(c.CompiledMs)} ({F(c.CompiledP25Ms)}–{F(c.CompiledP75Ms)}) | " +
                          $"{F(c.HandWrittenMs)} ({F(c.HandWrittenP25Ms)}–{F(c.HandWrittenP75Ms)}) | **{c.Ratio:0.000}**{Mark(c.Ratio <= Limits.Ratio)} | " +
                          $"{c.RatioLow:0.000}–{c.RatioHigh:0.000} | " +
-                         $"{c.Runs} | {r.Verification[c.Network]:0.0e+0} |");
+                         $"{c.Runs} | {(c.Phase.StartsWith("generate", StringComparison.Ordinal) ? "same tokens" : r.Verification[c.Network].ToString("0.0e+0"))} | " +
+                         $"{(c.TokensPerSecondCompiled is { } tc && c.TokensPerSecondHandWritten is { } th ? $"{tc:N0} / {th:N0}" : "")} |");
         s.AppendLine();
         foreach (var c in r.Comparisons.Select(c => c.Description).Distinct())
             s.AppendLine($"- {c}");
+        s.AppendLine();
+
+        var g = r.Generation;
+        s.AppendLine($"### Generation: {g.NewTokens} new tokens, greedy, after a {g.PromptTokens}-token prompt (GPT of the tour, batch 1)");
+        s.AppendLine();
+        s.AppendLine("| side | with the cache tokens/s | without tokens/s | cache speedup |");
+        s.AppendLine("|---|---:|---:|---:|");
+        s.AppendLine($"| compiled (`TextGenerator.GenerateIds`) | {g.Cached.TokensPerSecondCompiled:N0} | {g.Uncached.TokensPerSecondCompiled:N0} | " +
+                     $"**{g.Cached.CompiledCacheSpeedup:0.00}×**{Mark(g.Cached.CompiledCacheSpeedup >= Limits.CacheSpeedup)} |");
+        s.AppendLine($"| hand-written loop | {g.Cached.TokensPerSecondHandWritten:N0} | {g.Uncached.TokensPerSecondHandWritten:N0} | {g.Cached.HandWrittenCacheSpeedup:0.00}× |");
+        s.AppendLine();
+        s.AppendLine("With the cache, the first pass runs the prompt and each later one the newest token alone, attending over every block's kept keys and values; " +
+                     $"without it every token runs the whole window. Cache speedup = time without / time with (medians; compiled side at least {Limits.CacheSpeedup:0}×). " +
+                     "Each token is a pass in its own dispose scope without gradients, in evaluation mode.");
         s.AppendLine();
 
         var ep = r.Epochs;

@@ -37,7 +37,7 @@ public sealed class BenchTests : IDisposable
         using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "summary.json")));
         var rows = summary.RootElement.EnumerateArray().ToList();
         Assert.Equal(
-            ["mlp/train", "mlp/inference", "cnn/train", "cnn/inference", "gpt/train", "gpt/inference"],
+            ["mlp/train", "mlp/inference", "cnn/train", "cnn/inference", "gpt/train", "gpt/inference", "gpt/generate-cache", "gpt/generate-nocache"],
             rows.Select(r => $"{r.GetProperty("network").GetString()}/{r.GetProperty("phase").GetString()}"));
         foreach (var row in rows)
         {
@@ -47,6 +47,21 @@ public sealed class BenchTests : IDisposable
             Assert.InRange(Value("compiled_ms"), Value("compiled_p25_ms"), Value("compiled_p75_ms"));
             Assert.InRange(Value("ratio"), Value("ratio_ci95_low"), Value("ratio_ci95_high"));
         }
+        // Tokens a second: the GPT's rows only, tokens a run over the median time (batch × context 128 for a step, 128 new tokens for a generation).
+        Assert.All(rows.Take(4), r => Assert.False(r.TryGetProperty("tokens_per_second_compiled", out _), r.ToString()));
+        foreach (var row in rows.Skip(4))
+        {
+            var tokens = row.GetProperty("phase").GetString()!.StartsWith("generate") ? 128 : row.GetProperty("batch").GetInt64() * 128;
+            Assert.Equal(tokens / (row.GetProperty("compiled_ms").GetDouble() / 1000), row.GetProperty("tokens_per_second_compiled").GetDouble(), 1e-6);
+            Assert.Equal(tokens / (row.GetProperty("handwritten_ms").GetDouble() / 1000), row.GetProperty("tokens_per_second_handwritten").GetDouble(), 1e-6);
+        }
+        var (cached, uncached) = (rows[6], rows[7]);
+        Assert.Equal(1, cached.GetProperty("batch").GetInt64());
+        Assert.Equal(uncached.GetProperty("compiled_ms").GetDouble() / cached.GetProperty("compiled_ms").GetDouble(),
+            cached.GetProperty("cache_speedup_compiled").GetDouble(), 1e-9);
+        Assert.Equal(uncached.GetProperty("handwritten_ms").GetDouble() / cached.GetProperty("handwritten_ms").GetDouble(),
+            cached.GetProperty("cache_speedup_handwritten").GetDouble(), 1e-9);
+        Assert.False(uncached.TryGetProperty("cache_speedup_compiled", out _));
         // No bounds on the timings themselves (a busy machine moves them anywhere): only that they are consistent.
         using var details = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "details.json")));
         var ceiling = details.RootElement.GetProperty("matmul").EnumerateArray().Max(m => m.GetProperty("gflops").GetDouble());
@@ -57,6 +72,10 @@ public sealed class BenchTests : IDisposable
         var verification = details.RootElement.GetProperty("verification");
         Assert.Equal(["mlp", "cnn", "gpt"], verification.EnumerateObject().Select(v => v.Name));
         Assert.All(verification.EnumerateObject(), v => Assert.Equal(0.0, v.Value.GetDouble()));
+        // The generated tokens all four ways agreed on (the bench stops before timing otherwise), within the tour GPT's vocabulary.
+        var generated = details.RootElement.GetProperty("generation").GetProperty("tokens").EnumerateArray().Select(t => t.GetInt32()).ToList();
+        Assert.Equal(128, generated.Count);
+        Assert.All(generated, t => Assert.InRange(t, 0, 95));
         var compile = details.RootElement.GetProperty("compile");
         Assert.Equal(100, compile.GetProperty("layers").GetInt32());
         Assert.True(compile.GetProperty("total_ms").GetDouble() > 0);
@@ -70,7 +89,10 @@ public sealed class BenchTests : IDisposable
         Assert.Equal(epochs.GetProperty("compiled_seconds").GetDouble() / epochs.GetProperty("hand_written_seconds").GetDouble(),
             epochs.GetProperty("ratio").GetDouble(), 1e-9);
 
-        Assert.Contains("| network | phase | compiled ms | hand-written ms | ratio |", File.ReadAllText(Path.Combine(directory, "results.md")));
+        var markdown = File.ReadAllText(Path.Combine(directory, "results.md"));
+        Assert.Contains("| network | phase | compiled ms | hand-written ms | ratio |", markdown);
+        Assert.Contains("| gpt | generate-cache | ", markdown);
+        Assert.Contains("### Generation: 128 new tokens, greedy, after a 1-token prompt", markdown);
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, File.ReadAllBytes(Path.Combine(directory, "chart.png")).Take(4));
     }
 

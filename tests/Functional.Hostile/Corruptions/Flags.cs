@@ -31,6 +31,23 @@ internal sealed class Flags : ICorruptions
             yield return new(Kind, $"summary --set {value}", ["summary", fixture.Source, "--model", "Wide", "--set", value], "dim", mustFail);
         foreach (var (value, mustFail) in new[] { ("", true), ("NaN,1", true), ("1e39,0", true), ("1,2,3", true), ("1", true), (string.Join(",", Enumerable.Repeat("1", 100_000)), true), ("0,1", false) })
             yield return new(Kind, $"predict --input {Excerpt(value)}", ["predict", fixture.Source, "--weights", fixture.Checkpoint, "--input", value], "--input", mustFail);
+        (string Flag, string Value, bool MustFail)[] generateFlags =
+        [
+            ("--tokens", "0", true), ("--tokens", "-1", true), ("--tokens", "x", true), ("--tokens", "2147483648", true),
+            ("--temperature", "-1", true), ("--temperature", "NaN", true), ("--temperature", "Infinity", true), ("--temperature", "0", false),
+            ("--top-k", "0", true), ("--top-k", "-5", true), ("--top-k", "2147483647", false),
+            ("--top-p", "0", true), ("--top-p", "1.5", true), ("--top-p", "NaN", true), ("--top-p", "1e-300", false),
+            ("--seed", "-1", false), ("--seed", "99999999999", true), ("--stop", "", true), ("--stop", "a", false),
+            ("--prompt", "\u0007\u0000\u001b[2J", true), ("--prompt", "\ud83d\ude00 emoji", true), ("--prompt", "zzz", true),
+            ("--prompt", new string('a', 100_000), false), ("--prompt", "the cat", false), ("--device", "cuda:99", true),
+        ];
+        foreach (var (flag, value, mustFail) in generateFlags)
+        {
+            var text = flag == "--prompt" ? System.Text.RegularExpressions.Regex.Unescape(value) : value;
+            string[] tokens = flag == "--tokens" ? [] : ["--tokens", "3"];
+            yield return new(Kind, $"generate {flag} {Excerpt(value)}",
+                ["generate", fixture.Source, "--weights", fixture.TextCheckpoint, .. tokens, flag, text], CulpritOf(flag, value), mustFail);
+        }
     }
 
     /// <summary>The list is complete: a random draw repeats one of its cases.</summary>

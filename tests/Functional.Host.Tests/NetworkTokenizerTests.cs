@@ -57,6 +57,46 @@ public sealed class NetworkTokenizerTests : IDisposable
     }
 
     [Fact]
+    public void The_context_is_the_input_length_or_else_the_positional_length()
+    {
+        using var fixedInput = FnnFile.Load(source).Compile("Gpt", new NetworkOptions { Seed = 1 });
+        Assert.Equal(16, fixedInput.Context);
+        using var symbolic = FnnFile.FromSource("model S : [seq] int -> [seq; 10] =\n    embed 10 4 >> positional 12 >> dense 10\n").Compile("S");
+        Assert.Equal(12, symbolic.Context);
+        using var neither = FnnFile.FromSource("model N : [seq] int -> [seq; 10] =\n    embed 10 4 >> dense 10\n").Compile("N");
+        Assert.Null(neither.Context);
+    }
+
+    [Fact]
+    public void An_epoch_of_random_windows_is_StepsPerEpoch_batches_and_trains_the_network()
+    {
+        var text = TextDataTests.Fortunes(30);
+        var tokenizer = Tokenizer.Characters(text);
+        using var network = FnnFile.Load(source).Compile("Gpt", new NetworkOptions { Seed = 1 });
+        network.Tokenizer = tokenizer;
+        var train = new TextDataset(tokenizer.Encode(text), 16, tokenizer.VocabularySize);
+        var batches = new List<Functional.Training.BatchReport>();
+        var options = new Functional.Training.TrainingOptions
+        {
+            Loss = Functional.Training.Loss.CrossEntropy, Epochs = 3, BatchSize = 4, StepsPerEpoch = 5, Seed = 1,
+            Optimizer = Functional.Training.Optimization.Optimizer.Adam(lr: 0.01),
+            Metrics = [Functional.Training.Metric.Perplexity],
+            BatchProgress = new Progress(batches.Add),
+        };
+        var result = network.Fit(train, null, options);
+        Assert.Equal(15, result.Steps);
+        Assert.Equal(3, result.EpochsRun);
+        Assert.All(batches, b => Assert.Equal(5, b.Batches));
+        Assert.True(result.Epochs[^1].Loss < result.Epochs[0].Loss, "the loss fell");
+        Assert.All(result.Epochs, r => Assert.Equal(Math.Exp(r.Loss), r.Metrics["ppl"], 9));
+    }
+
+    private sealed class Progress(Action<Functional.Training.BatchReport> report) : IProgress<Functional.Training.BatchReport>
+    {
+        public void Report(Functional.Training.BatchReport value) => report(value);
+    }
+
+    [Fact]
     public void The_tokenizer_is_saved_beside_model_json_and_loaded_back()
     {
         var saved = Path.Combine(directory, "saved");

@@ -121,6 +121,8 @@ let private openText (args: ParseResults<TrainArgs>) (network: Network) (name: s
         | None, None ->
             raise (ArgumentException(sprintf "%s's input %O has no fixed length and no positional layer says how long a window is: give --context N" name network.Model.Input))
     let split = args.GetResult(TrainArgs.Valid_Split, defaultValue = 0.1)
+    if not (split >= 0.0 && split < 1.0) then
+        raise (ArgumentException(sprintf "--valid-split %s: the validation split must be at least 0 and below 1" (Functional.Cli.Output.number split)))
     let seed = int (args.GetResult(TrainArgs.Seed, defaultValue = 1L))
     let text =
         try TextData.Open(corpus, tokenizer, context, split, seed, sampling)

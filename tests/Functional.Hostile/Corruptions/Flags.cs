@@ -27,6 +27,18 @@ internal sealed class Flags : ICorruptions
         foreach (var (flag, value, mustFail) in trainFlags)
             yield return new(Kind, $"train {flag} {Excerpt(value)}", [.. train, "--out", Path.Combine(fixture.NewFolder(), "out"), flag, value],
                 CulpritOf(flag, value), mustFail);
+        // fnn train --text's own flags, on the Chars model (input [8] int, embed 24).
+        (string Flag, string Value, bool MustFail)[] textFlags =
+        [
+            ("--tokenizer", "words", true), ("--tokenizer", "", true), ("--tokenizer", "char", false),
+            ("--context", "0", true), ("--context", "-1", true), ("--context", "9", true), ("--context", "x", true), ("--context", "8", false),
+            ("--sampling", "bogus", true), ("--sampling", "sequential", false),
+            ("--valid-split", "0.99", false), ("--valid-split", "1", true), ("--valid-split", "NaN", true),
+        ];
+        foreach (var (flag, value, mustFail) in textFlags)
+            yield return new(Kind, $"train --text {flag} {Excerpt(value)}",
+                ["train", fixture.Source, "--model", "Chars", "--text", fixture.Text, "--epochs", "1", "--out", Path.Combine(fixture.NewFolder(), "out"), flag, value],
+                CulpritOf(flag, value), mustFail);
         foreach (var (value, mustFail) in new[] { ("dim=99999999999", true), ("dim=-1", true), ("dim=0", true), ("dim=abc", true), ("dim=1e3", true), ("dim=4", false) })
             yield return new(Kind, $"summary --set {value}", ["summary", fixture.Source, "--model", "Wide", "--set", value], "dim", mustFail);
         foreach (var (value, mustFail) in new[] { ("", true), ("NaN,1", true), ("1e39,0", true), ("1,2,3", true), ("1", true), (string.Join(",", Enumerable.Repeat("1", 100_000)), true), ("0,1", false) })

@@ -1,6 +1,7 @@
 using Functional.Lang.Compilation;
 using Functional.Networks;
 using TorchSharp;
+using DeviceType = TorchSharp.DeviceType;
 
 namespace Functional.Generation;
 
@@ -47,7 +48,12 @@ internal sealed class TokenLoop(Network network, LanguageModelShape shape, int v
         var input = torch.tensor(ids, [1, ids.Length], dtype: torch.ScalarType.Int64, device: module.Placement.Device);
         var output = module.Run(module.GenerationContext(cache), input);
         cache?.Advance(ids.Length);
-        var last = output[0, -1].narrow(0, 0, vocabulary).to(torch.ScalarType.Float32).cpu().contiguous();
+        // The last position's scores for the tokens the tokenizer knows, with as few passes into libtorch as
+        // it takes (each costs about as much as a layer does on one position).
+        var last = output[0, -1];
+        if (last.shape[0] > vocabulary) last = last.narrow(0, 0, vocabulary);
+        if (last.dtype != torch.ScalarType.Float32) last = last.to(torch.ScalarType.Float32);
+        if (last.device_type != DeviceType.CPU) last = last.cpu();
         return sampler.Next(last.data<float>().ToArray());
     }
 }

@@ -27,9 +27,7 @@ let expected (argv: string array) (command: unit -> int) =
         error (bounded e.Message)
         Exit.failed
     | :? ArgumentException as e ->
-        // Without .NET's " (Parameter 'name')" suffix, which means nothing to a command-line user.
-        let message = if isNull e.ParamName then e.Message else e.Message.Replace(sprintf " (Parameter '%s')" e.ParamName, "")
-        error (sprintf "error: %s" (bounded message))
+        error (sprintf "error: %s" (bounded (reason e)))
         Exit.failed
     // Files (missing, unreadable, malformed checkpoints) and refused operations: their messages say it all.
     | :? IOException

@@ -11,6 +11,11 @@ let vector (values: float32 seq) =
 
 let error (message: string) = eprintfn "%s" message
 
+/// An argument error's message without .NET's " (Parameter 'name')" suffix, which means nothing to a
+/// command-line user.
+let reason (e: ArgumentException) =
+    if isNull e.ParamName then e.Message else e.Message.Replace(sprintf " (Parameter '%s')" e.ParamName, "")
+
 /// Each of a loaded source's warnings (such as a source changed since its checkpoint), as `warning:` lines.
 let warnings (messages: string seq) =
     for m in messages do

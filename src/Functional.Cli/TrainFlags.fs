@@ -37,5 +37,6 @@ let private flags =
 let naming (settle: unit -> 'T) : 'T =
     try settle ()
     with :? ArgumentOutOfRangeException as e when not (isNull e.ParamName) && flags.ContainsKey e.ParamName ->
-        let reason = e.Message.Split('\n').[0].Replace(sprintf " (Parameter '%s')" e.ParamName, "")
-        raise (ArgumentException(sprintf "%s %O: %s" flags[e.ParamName] e.ActualValue reason, e))
+        // An out-of-range message adds the actual value on a second line: the flag's text says it already.
+        let why = (Output.reason e).Split('\n').[0]
+        raise (ArgumentException(sprintf "%s %O: %s" flags[e.ParamName] e.ActualValue why, e))

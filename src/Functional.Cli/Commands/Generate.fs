@@ -45,9 +45,7 @@ let run (args: ParseResults<GenerateArgs>) =
     let prompt = args.GetResult(GenerateArgs.Prompt, "")
     let generation =
         try generator.Start(prompt, settings)
-        with :? ArgumentException as e ->
-            let reason = if isNull e.ParamName then e.Message else e.Message.Replace(sprintf " (Parameter '%s')" e.ParamName, "")
-            raise (ArgumentException(sprintf "--prompt: %s" reason, e))
+        with :? ArgumentException as e -> raise (ArgumentException(sprintf "--prompt: %s" (reason e), e))
     use stop = new Functional.Cli.StopSignals.Listener()
     let out = Console.Out
     out.Write prompt

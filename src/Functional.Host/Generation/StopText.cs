@@ -8,6 +8,7 @@ namespace Functional.Generation;
 internal sealed class StopText(IReadOnlyList<string> stops)
 {
     private readonly System.Text.StringBuilder text = new();
+    private readonly int longest = stops.Count == 0 ? 0 : stops.Max(s => s.Length);
     private int released;
 
     /// <summary>Whether a stop text has been found: nothing more is released.</summary>
@@ -21,7 +22,7 @@ internal sealed class StopText(IReadOnlyList<string> stops)
         text.Append(piece);
         var all = text.ToString();
         // Only a match that ends in the new piece can be new; search from where it could start.
-        var from = Math.Max(0, all.Length - piece.Length - stops.Max(s => s.Length) + 1);
+        var from = Math.Max(0, all.Length - piece.Length - longest + 1);
         var end = all.Length;
         foreach (var stop in stops)
         {

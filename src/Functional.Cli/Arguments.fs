@@ -21,6 +21,10 @@ type SummaryArgs =
     | [<MainCommand; ExactlyOnce>] File of path: string
     | Model of name: string
     | Set of assignment: string
+    | Freeze of pattern: string
+    | Lora of settings: string
+    | Lora_On of pattern: string
+    | Trainable of pattern: string
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -28,6 +32,10 @@ type SummaryArgs =
             | File _ -> "the .fnn file."
             | Model _ -> "summarise only this model (default: every model of the file)."
             | Set _ -> "override a hyperparameter, as name=value (--set dim=64); repeat for several."
+            | Freeze _ -> "show the model as fnn finetune --freeze would train it (repeat for several); the train block's settings otherwise."
+            | Lora _ -> "show the model with LoRA adapters of these settings (\"rank=8, alpha=16\"), on --lora-on's projections."
+            | Lora_On _ -> "show the model with LoRA adapters on the projections this glob matches (*.query.weight); repeat for several."
+            | Trainable _ -> "with LoRA: base parameters that train besides the adapters; repeat for several."
 
 type TrainArgs =
     | [<MainCommand; ExactlyOnce>] File of path: string
@@ -56,6 +64,14 @@ type TrainArgs =
     | Device of device: string
     | Set of assignment: string
     | Strict
+    | From of directory: string
+    | Key_Map of map: string
+    | Freeze of pattern: string
+    | Unfreeze_At of epoch: int
+    | Lr_For of rule: string
+    | Lora of settings: string
+    | Lora_On of pattern: string
+    | Trainable of pattern: string
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -86,6 +102,14 @@ type TrainArgs =
             | Seed _ -> "seed for the initial weights and shuffling (default 1)."
             | Out _ -> "write weights.safetensors and model.json here (one sub-folder per model when several are trained); with --data, after every epoch, with what --resume needs."
             | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."
+            | From _ -> "start from this checkpoint's weights, by parameter path: matching paths and shapes are loaded, new or replaced parts start fresh, and the mapping is printed (fnn finetune needs it)."
+            | Key_Map _ -> "with --from: how the checkpoint's tensor names become parameter paths, as \"from=to; ...\" rules (* carries over; an empty 'to' leaves a tensor out), or a JSON file of them: for weights trained elsewhere, such as a PyTorch state_dict."
+            | Freeze _ -> "freeze the parameters whose paths match this glob (* any characters, ? one): no gradient, no optimizer state, no weight decay; batch norm there keeps its running statistics. Repeat for several."
+            | Unfreeze_At _ -> "with --freeze: from this epoch (2 or later) the frozen parameters train too."
+            | Lr_For _ -> "a learning rate of its own for the parameters a glob matches, as PATTERN=RATE (--lr-for \"head.*=0.01\"); repeat for several, a later one wins."
+            | Lora _ -> "add LoRA adapters with these settings, PEFT's: \"rank=8, alpha=8, dropout=0\" (the defaults); with --lora-on. The base is frozen; the adapter is saved alone in --out (adapter_model.safetensors, adapter_config.json)."
+            | Lora_On _ -> "the projections to adapt, as a glob over their weight paths (*.query.weight, head.weight, * for all); repeat for several. Alone, it adds adapters with the default settings."
+            | Trainable _ -> "with LoRA: base parameters that train besides the adapters (a new head), as a glob; repeat for several."
 
 type PredictArgs =
     | [<MainCommand; ExactlyOnce>] File of path: string
@@ -94,6 +118,7 @@ type PredictArgs =
     | Set of assignment: string
     | Strict
     | Device of device: string
+    | Adapter of directory: string
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -104,6 +129,7 @@ type PredictArgs =
             | Set _ -> "a hyperparameter, as name=value; the checkpoint's values are used without it, and one given must agree."
             | Strict -> "refuse a source that has changed since the checkpoint was written (otherwise a warning)."
             | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."
+            | Adapter _ -> "a LoRA adapter folder (written by fnn finetune --lora) to load onto --weights, the checkpoint it was fine-tuned from."
 
 type EvalArgs =
     | [<MainCommand; ExactlyOnce>] File of path: string
@@ -114,6 +140,7 @@ type EvalArgs =
     | Set of assignment: string
     | Strict
     | Device of device: string
+    | Adapter of directory: string
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -126,6 +153,7 @@ type EvalArgs =
             | Labels _ -> "the IDX labels file, when not beside the images by the MNIST naming."
             | Normalize _ -> "as in fnn train: none, scale, scale:X or standardize (this data's own mean and deviation)."
             | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."
+            | Adapter _ -> "a LoRA adapter folder (written by fnn finetune --lora) to load onto --weights, the checkpoint it was fine-tuned from."
 
 type GenerateArgs =
     | [<MainCommand; ExactlyOnce>] File of path: string
@@ -141,6 +169,7 @@ type GenerateArgs =
     | Set of assignment: string
     | Strict
     | Device of device: string
+    | Adapter of directory: string
 
     interface IArgParserTemplate with
         member a.Usage =
@@ -158,6 +187,27 @@ type GenerateArgs =
             | Set _ -> "a hyperparameter, as name=value; the checkpoint's values are used without it, and one given must agree."
             | Strict -> "refuse a source that has changed since the checkpoint was written (otherwise a warning)."
             | Device _ -> "cpu, cuda, cuda:N or auto (default cpu)."
+            | Adapter _ -> "a LoRA adapter folder (written by fnn finetune --lora) to load onto --weights, the checkpoint it was fine-tuned from."
+
+type MergeArgs =
+    | [<MainCommand; ExactlyOnce>] File of path: string
+    | [<Mandatory>] Weights of directory: string
+    | [<Mandatory>] Adapter of directory: string
+    | [<Mandatory>] Out of directory: string
+    | Float32
+    | Set of assignment: string
+    | Strict
+
+    interface IArgParserTemplate with
+        member a.Usage =
+            match a with
+            | File _ -> "the .fnn file the base network was trained from."
+            | Weights _ -> "the base checkpoint folder the adapter was fine-tuned from."
+            | Adapter _ -> "the LoRA adapter folder (adapter_model.safetensors, adapter_config.json)."
+            | Out _ -> "write the merged network here, as a checkpoint (weights.safetensors, model.json) with no adapters."
+            | Float32 -> "merge in float32 instead of float64 (then cast to the weights' type either way)."
+            | Set _ -> "a hyperparameter, as name=value; the checkpoint's values are used without it, and one given must agree."
+            | Strict -> "refuse a source that has changed since the checkpoint or the adapter was written (otherwise a warning)."
 
 type FnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Check of ParseResults<CheckArgs>
@@ -166,6 +216,8 @@ type FnnArgs =
     | [<CliPrefix(CliPrefix.None)>] Eval of ParseResults<EvalArgs>
     | [<CliPrefix(CliPrefix.None)>] Predict of ParseResults<PredictArgs>
     | [<CliPrefix(CliPrefix.None)>] Generate of ParseResults<GenerateArgs>
+    | [<CliPrefix(CliPrefix.None)>] Finetune of ParseResults<TrainArgs>
+    | [<CliPrefix(CliPrefix.None)>] Merge of ParseResults<MergeArgs>
     | Version
     | [<Inherit>] Verbose
 
@@ -179,4 +231,6 @@ type FnnArgs =
             | Eval _ -> "evaluate a trained network on a data file: its loss and, for classifiers, accuracy."
             | Predict _ -> "run a trained network on inputs."
             | Generate _ -> "continue a prompt with a trained language model, streaming the text to standard output."
+            | Finetune _ -> "fine-tune a model from a trained checkpoint (--from): freeze parts, give them their own rates, or train LoRA adapters; every option of train applies."
+            | Merge _ -> "merge a LoRA adapter into its base weights, reporting the largest output difference on a probe batch."
             | Version -> "print the version."

@@ -21,14 +21,15 @@ let overrides (assignments: string list) =
         | _ -> raise (ArgumentException(sprintf "--set %s: expected name=value, as in --set dim=64" (Functional.Excerpt.short a)))
     values
 
-/// The network a checkpoint folder holds, loaded for `fnn eval` and `fnn predict`; its warnings (a source
-/// changed since training) are printed.
-let trainedNetwork (source: string) (weights: string) (device: string option) (sets: string list) (strict: bool) =
+/// The network a checkpoint folder holds (with a LoRA adapter folder's adapters, if given), loaded for `fnn eval`,
+/// `fnn predict`, `fnn generate` and `fnn merge`; its warnings (a source changed since training) are printed.
+let trainedNetwork (source: string) (weights: string) (adapter: string option) (device: string option) (sets: string list) (strict: bool) =
     let options =
         NetworkLoadOptions(
             Device = (device |> Option.map ComputeDevice.Parse |> Option.defaultValue ComputeDevice.Cpu),
             Hyperparameters = overrides sets,
-            RequireUnchangedSource = strict)
+            RequireUnchangedSource = strict,
+            Adapter = Option.toObj adapter)
     let network = Network.Load(source, weights, options)
     warnings network.Warnings
     network

@@ -22,6 +22,8 @@ let private run argv =
         | Eval args -> Failures.expected argv (fun () -> Commands.Eval.run args)
         | Predict args -> Failures.expected argv (fun () -> Commands.Predict.run args)
         | Generate args -> Failures.expected argv (fun () -> Commands.Generate.run args)
+        | Finetune args -> Failures.expected argv (fun () -> Commands.Train.finetune args)
+        | Merge args -> Failures.expected argv (fun () -> Commands.Merge.run args)
         | Version | Verbose -> Exit.usage // not subcommands
     with :? ArguParseException as e ->
         if e.ErrorCode = ErrorCode.HelpText then

@@ -156,5 +156,10 @@ let checkSchedule (origin: string) (text: string) : Checked<ScheduleSettings> = 
 let compileSeeded (placement: Placement) (seed: int64) (model: Model) : CompiledModel =
     Compiler.compileSeeded placement (Some seed) model
 
+/// Builds a model with fresh weights (from `seed`, or a random one when None) and, when `lora` says so,
+/// LoRA adapters beside the projections it names (drawn after every base weight).
+let compileAdapted (placement: Placement) (seed: int64 option) (lora: Lora.Settings option) (model: Model) : CompiledModel =
+    Compiler.compileAdapted placement seed lora model
+
 /// Builds a model with fresh weights from a random seed.
 let compile (placement: Placement) (model: Model) : CompiledModel = Compiler.compileSeeded placement None model

@@ -11,7 +11,7 @@ open Functional.Cli.Output
 let run (args: ParseResults<EvalArgs>) =
     let path = args.GetResult EvalArgs.File
     use network =
-        Functional.Cli.Loading.trainedNetwork path (args.GetResult EvalArgs.Weights) (args.TryGetResult EvalArgs.Device)
+        Functional.Cli.Loading.trainedNetwork path (args.GetResult EvalArgs.Weights) (args.TryGetResult EvalArgs.Adapter) (args.TryGetResult EvalArgs.Device)
             (args.GetResults EvalArgs.Set) (args.Contains EvalArgs.Strict)
     // Labels are named as in the training data (model.json records its classes), not numbered afresh.
     use raw = Functional.Cli.DataFiles.openData (args.GetResult EvalArgs.Data) (args.TryGetResult EvalArgs.Labels) (Option.ofObj network.ClassNames)

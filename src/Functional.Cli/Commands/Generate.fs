@@ -39,7 +39,7 @@ let run (args: ParseResults<GenerateArgs>) =
     let weights = args.GetResult GenerateArgs.Weights
     let settings = Functional.Cli.TrainFlags.naming (fun () -> let o = options args in o.Validate(); o)
     use network =
-        Functional.Cli.Loading.trainedNetwork path weights (args.TryGetResult GenerateArgs.Device)
+        Functional.Cli.Loading.trainedNetwork path weights (args.TryGetResult GenerateArgs.Adapter) (args.TryGetResult GenerateArgs.Device)
             (args.GetResults GenerateArgs.Set) (args.Contains GenerateArgs.Strict)
     let generator = TextGenerator(network)
     let prompt = args.GetResult(GenerateArgs.Prompt, "")

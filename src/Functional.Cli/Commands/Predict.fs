@@ -32,7 +32,7 @@ let run (args: ParseResults<PredictArgs>) =
         Exit.failed
     | None ->
         use network =
-            Functional.Cli.Loading.trainedNetwork path weights (args.TryGetResult PredictArgs.Device)
+            Functional.Cli.Loading.trainedNetwork path weights (args.TryGetResult PredictArgs.Adapter) (args.TryGetResult PredictArgs.Device)
                 (args.GetResults PredictArgs.Set) (args.Contains PredictArgs.Strict)
         let examples = inputs |> List.map (function Ok v -> v | Error _ -> [||]) |> Array.ofList
         // The examples are the --input values: a shape or range error is about them.

@@ -96,14 +96,19 @@ let private openText (args: ParseResults<TrainArgs>) (network: Network) (name: s
         |> Option.map Functional.Checkpoints.CheckpointFolder.Newest
         |> Option.filter Directory.Exists
         |> Option.bind (fun dir -> Tokenizer.Load dir |> Option.ofObj |> Option.map (fun t -> Path.Combine(dir, Tokenizer.FileName), t))
+    // A run started from a checkpoint (--from) keeps its tokenizer, as a resumed one does: the ids must mean what they meant.
+    let saved =
+        match saved, Option.ofObj network.Tokenizer with
+        | None, Some t -> Some(sprintf "the checkpoint of --from (%s)" Tokenizer.FileName, t)
+        | s, _ -> s
     let tokenizer =
         match saved, kind with
         | Some(_, t), Some k when k <> t.Kind ->
-            raise (ArgumentException(sprintf "--tokenizer %s: the run being resumed was trained with the %s tokenizer; resume with it (or leave out --tokenizer)" k t.Kind))
+            raise (ArgumentException(sprintf "--tokenizer %s: the weights this run continues were trained with the %s tokenizer; use it (or leave out --tokenizer)" k t.Kind))
         | Some(_, t), _ -> t
         | None, k -> Tokenizer.Create(defaultArg k "char", corpus.Text())
     // A vocabulary larger than the model's embed is a compile error pointing at the embed; a checkpoint's, that file's error.
-    try network.Tokenizer <- tokenizer
+    try if not (obj.ReferenceEquals(network.Tokenizer, tokenizer)) then network.Tokenizer <- tokenizer
     with :? FnnCompileException as e when saved.IsSome ->
         raise (Functional.Checkpoints.CheckpointFormatException(fst saved.Value, e.Diagnostics[0].Message, e))
     let fixedInput =
@@ -128,7 +133,7 @@ let private openText (args: ParseResults<TrainArgs>) (network: Network) (name: s
         try TextData.Open(corpus, tokenizer, context, split, seed, sampling)
         with :? ArgumentException as e when saved.IsSome && tokenizer.Kind = "char" && e.ParamName = "text" ->
             let reason = e.Message.Split(" (Parameter").[0]
-            raise (ArgumentException(sprintf "--text %s: %s, which the run being resumed built from its own text (%s)" path reason (fst saved.Value), e))
+            raise (ArgumentException(sprintf "--text %s: %s, which the weights this run continues were trained with (%s)" path reason (fst saved.Value), e))
     eprintfn "  tokens: %s" text.CacheReport
     let valid =
         match Option.ofObj text.Validation with
@@ -149,8 +154,9 @@ let private textMetrics (tokenizer: Tokenizer) : Metric[] =
 
 /// The command line's settings as options: the host merges them with the train block (TrainingOptions.WithPlan).
 let private optionsOf (args: ParseResults<TrainArgs>) (seed: int64) (outDir: string option) (classes: bool) (hasValidation: bool) (checkpointEvery: int)
-                      (text: TextData option) (stepsPerEpoch: Nullable<int>) =
+                      (text: TextData option) (stepsPerEpoch: Nullable<int>) (fineTuning: Functional.FineTuning.FineTuningOptions option) =
     TrainingOptions(
+        FineTuning = Option.toObj fineTuning,
         Epochs = Option.toNullable (args.TryGetResult TrainArgs.Epochs),
         LearningRate = Option.toNullable (Functional.Cli.TrainFlags.learningRate args),
         BatchSize = Option.toNullable (args.TryGetResult TrainArgs.Batch),
@@ -175,11 +181,32 @@ let private optionsOf (args: ParseResults<TrainArgs>) (seed: int64) (outDir: str
     )
 
 /// Trains one model; true when the run was cancelled.
-let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: CancellationToken) (outDir: string option) (name: string) : bool =
+let private trainOne (requireFrom: bool) (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: CancellationToken) (outDir: string option) (name: string) : bool =
     let seed = args.GetResult(TrainArgs.Seed, defaultValue = 1L)
     let device = args.TryGetResult TrainArgs.Device |> Option.map ComputeDevice.Parse |> Option.defaultValue ComputeDevice.Cpu
     let plan = file.TrainingPlan name
-    use network = file.Compile(name, NetworkOptions(Seed = Nullable seed, Device = device))
+    let lora = Functional.Cli.FineTuneFlags.lora (args.TryGetResult TrainArgs.Lora) (args.GetResults TrainArgs.Lora_On) (Some plan)
+    let fineTuning =
+        Functional.Cli.FineTuneFlags.fineTuning (args.GetResults TrainArgs.Freeze) (args.TryGetResult TrainArgs.Unfreeze_At)
+            (args.GetResults TrainArgs.Lr_For) (args.GetResults TrainArgs.Trainable) (Some plan)
+    if lora.IsSome && args.Contains TrainArgs.Resume then
+        raise (ArgumentException "--resume continues a run of the whole network; a LoRA run is saved as its adapter alone: start it again with --from")
+    use network = Functional.Cli.FineTuneFlags.naming (fun () -> file.Compile(name, NetworkOptions(Seed = Nullable seed, Device = device, Lora = Option.toObj lora)))
+    let from = match args.TryGetResult TrainArgs.From with Some dir -> Some dir | None -> Option.ofObj plan.StartFrom
+    if requireFrom && from.IsNone then
+        raise (ArgumentException(sprintf "fnn finetune starts from trained weights: give the checkpoint with --from DIR (or from = \"DIR\" in %s's train block)" name))
+    if lora.IsSome && from.IsNone then
+        raise (ArgumentException "LoRA adapts trained weights: give the checkpoint to start from with --from DIR (or from = \"DIR\" in the train block)")
+    if args.Contains TrainArgs.Key_Map && from.IsNone then raise (ArgumentException "--key-map needs --from: it maps the names of the checkpoint's tensors")
+    if from.IsSome && args.Contains TrainArgs.Resume then
+        raise (ArgumentException "--from starts a new run from a checkpoint's weights; --resume continues a run where it stopped: give one of them")
+    from
+    |> Option.iter (fun dir ->
+        let mapping = network.StartFrom(dir, Option.toObj (Functional.Cli.FineTuneFlags.keyMap (args.TryGetResult TrainArgs.Key_Map)))
+        let list (names: string seq) = if Seq.isEmpty names then "none" else String.Join(", ", names)
+        printfn "Starting %s from %s: loaded %d tensors" name mapping.Directory mapping.Loaded.Count
+        printfn "  new: %s" (list mapping.New)
+        printfn "  left out of the checkpoint: %s" (list (mapping.LeftOut |> Seq.map (fun p -> sprintf "%s (%s)" p.Key p.Value))))
     use data =
         match args.TryGetResult TrainArgs.Text_Path with
         | Some path -> openText args network name path
@@ -191,7 +218,15 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
         (data.Train |> Option.exists (fun t -> t.TargetKind = TargetKind.ClassIndex))
         || List.contains plan.Loss.Name [ "crossEntropy"; "bce"; "nll" ]
     let hasValidation = not (isNull data.Valid) || (data.Text.IsNone && args.Contains TrainArgs.Valid_Split)
-    let settings = Functional.Cli.TrainFlags.naming (fun () -> (optionsOf args seed outDir classes hasValidation 1 data.Text (Nullable())).WithPlan plan)
+    // A LoRA run saves its adapter alone, at the end (the base is the --from checkpoint).
+    let checkpointDir = if lora.IsSome then None else outDir
+    let settings = Functional.Cli.TrainFlags.naming (fun () -> (optionsOf args seed checkpointDir classes hasValidation 1 data.Text (Nullable()) fineTuning).WithPlan plan)
+    if fineTuning.IsSome || lora.IsSome then
+        let selection = Functional.Cli.FineTuneFlags.naming (fun () -> network.SelectTrainable(Option.toObj fineTuning, settings.Epochs.Value))
+        let adapters = if network.HasAdapters then sprintf "; LoRA adapters (%O) on %d projections" lora.Value (selection.Adapters.Count / 2) else ""
+        let unfreeze = if selection.UnfreezeAtEpoch.HasValue then sprintf " until epoch %d" selection.UnfreezeAtEpoch.Value else ""
+        printfn "  training %d of %d parameters (%.2f%%)%s; frozen: %d tensors%s" selection.TrainedCount selection.TotalCount (100.0 * selection.TrainedShare)
+            adapters selection.Frozen.Count unfreeze
     // A train block's run is many short epochs: about ten checkpoints a run rather than one an epoch.
     let every = if data.FromFiles then 1 else max 1 (settings.Epochs.Value / 10)
     // Random windows: every offset is an example, so an epoch is about one pass over the text, not millions of windows.
@@ -200,7 +235,10 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
         | Some t when t.Train.Sampling = TextSampling.Random ->
             Nullable(max 1 ((t.Train.ExamplesPerEpoch + settings.BatchSize.Value - 1) / settings.BatchSize.Value))
         | _ -> Nullable()
-    let options = optionsOf args seed outDir classes hasValidation every data.Text steps
+    let options = optionsOf args seed checkpointDir classes hasValidation every data.Text steps fineTuning
+    if from.IsSome && not (isNull data.Valid) then
+        let e = network.Evaluate(data.Valid, settings.Loss, settings.Metrics, settings.BatchSize.Value)
+        printfn "  before training: val_loss %s%s" (number e.Loss) (e.Metrics |> Seq.map (fun kv -> sprintf "  val_%s %s" kv.Key (number kv.Value)) |> String.concat "")
     // --resume DIR without --out saves into DIR, as Keras's BackupAndRestore and Lightning's resume do: say so.
     let savesWhere =
         match args.TryGetResult TrainArgs.Resume, outDir with
@@ -245,6 +283,13 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
         for i in 0 .. shown - 1 do
             printfn "    %s -> %s   (target %s)" (vector inputs[i]) (vector outputs[i]) (vector plan.Targets[i])
     match outDir, Option.ofNullable result.CheckpointEpoch with
+    | Some dir, _ when network.HasAdapters ->
+        network.SaveAdapter dir
+        let size name = FileInfo(Path.Combine(dir, name)).Length
+        let adapterBytes = size Functional.FineTuning.AdapterFile.WeightsFile
+        let baseBytes = FileInfo(Path.Combine(Functional.Checkpoints.CheckpointFolder.Newest from.Value, Functional.Checkpoints.Checkpoint.WeightsFile)).Length
+        printfn "  saved the adapter in %s: %s (%d bytes, %.2f%% of the base's %s) and %s" dir Functional.FineTuning.AdapterFile.WeightsFile adapterBytes
+            (100.0 * float adapterBytes / float baseBytes) Functional.Checkpoints.Checkpoint.WeightsFile Functional.FineTuning.AdapterFile.ConfigFile
     | Some dir, Some epoch when result.Cancelled ->
         printfn "  %s holds the checkpoint of epoch %d: --resume %s continues the run from there" dir epoch dir
     | Some dir, Some epoch when data.Text.IsSome ->
@@ -255,7 +300,7 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
     | None, _ -> ()
     result.Cancelled
 
-let run (args: ParseResults<TrainArgs>) =
+let private runWith (requireFrom: bool) (args: ParseResults<TrainArgs>) =
     let path = args.GetResult TrainArgs.File
     let sets = Functional.Cli.Loading.overrides (args.GetResults TrainArgs.Set)
     // A resumed run continues the checkpoint's network: its recorded hyperparameters, and its source unchanged.
@@ -282,8 +327,14 @@ let run (args: ParseResults<TrainArgs>) =
         let dirs = models |> List.map (fun name -> name, out |> Option.map (fun d -> if models.Length = 1 then d else Path.Combine(d, name)))
         // Refuse a folder that holds other files before any training, not after it.
         dirs |> List.iter (snd >> Option.iter Functional.Checkpoints.Checkpoint.RequireWritableFolder)
-        let cancelled = dirs |> List.exists (fun (name, dir) -> trainOne file args stop.Token dir name)
+        let cancelled = dirs |> List.exists (fun (name, dir) -> trainOne requireFrom file args stop.Token dir name)
         if cancelled then
             error "training was cancelled"
             stop.ExitCode
         else Exit.ok
+
+/// `fnn train`: the file's train blocks (from fresh weights, or from a checkpoint's with --from).
+let run (args: ParseResults<TrainArgs>) = runWith false args
+
+/// `fnn finetune`: `fnn train` from a trained checkpoint's weights (--from, or the train block's `from`), required.
+let finetune (args: ParseResults<TrainArgs>) = runWith true args

@@ -34,6 +34,9 @@ public static class Checkpoint
     internal static void Save(CompiledModel module, FnnFile source, NetworkOptions options, string directory, TrainingSummary? training,
         IReadOnlyList<string>? classes, Text.Tokenizer? tokenizer)
     {
+        if (module.Lora is not null)
+            throw new InvalidOperationException(
+                $"{module.Model.Name} carries LoRA adapters: save them alone with SaveAdapter (fnn finetune --lora does), or merge them into the base first (MergeAdapter, fnn merge)");
         CheckpointFolder.RequireWritable(directory);
         Directory.CreateDirectory(directory);
         var model = module.Model;
@@ -166,7 +169,8 @@ public static class Checkpoint
             throw new CheckpointMismatchException(weightsPath, $"these weights belong to model {Excerpt.@short(metadata.Model)}, not {model}");
 
         cancellation.ThrowIfCancellationRequested();
-        var state = module.state_dict();
+        // A checkpoint holds the base: adapters come from their own folder.
+        var state = module.state_dict().Where(p => !Lora.isAdapter(p.Key)).ToDictionary(p => p.Key, p => p.Value);
         // From the header alone, before any tensor's data is read or allocated: a tensor the model lacks (of any size) is refused here.
         RequireFits(SafeTensors.ReadHeader(weightsPath), state, weightsPath, model);
         RequireListedParameters(metadata, module, Path.Combine(directory, MetadataFile));
@@ -208,7 +212,7 @@ public static class Checkpoint
     /// <summary>model.json lists the model's parameters, by name and shape, in order.</summary>
     private static void RequireListedParameters(CheckpointMetadata metadata, CompiledModel module, string path)
     {
-        var actual = module.named_parameters().Select(p => (p.name, p.parameter.shape)).ToList();
+        var actual = module.named_parameters().Where(p => !Lora.isAdapter(p.name)).Select(p => (p.name, p.parameter.shape)).ToList();
         var listed = metadata.Parameters;
         for (var i = 0; i < Math.Max(actual.Count, listed.Count); i++)
         {

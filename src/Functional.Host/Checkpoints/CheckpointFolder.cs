@@ -14,7 +14,8 @@ internal static class CheckpointFolder
 
     /// <summary>Every file a checkpoint folder holds (see <see cref="Checkpoint"/> and <see cref="TrainingState"/>).</summary>
     private static readonly string[] Files =
-        [Checkpoint.WeightsFile, Checkpoint.MetadataFile, Text.Tokenizer.FileName, TrainingState.OptimizerFile, TrainingState.StateFile, TrainingState.BestWeightsFile];
+        [Checkpoint.WeightsFile, Checkpoint.MetadataFile, Text.Tokenizer.FileName, TrainingState.OptimizerFile, TrainingState.StateFile, TrainingState.BestWeightsFile,
+         FineTuning.AdapterFile.WeightsFile, FineTuning.AdapterFile.ConfigFile];
 
     private static bool IsCheckpointFile(FileSystemInfo entry) =>
         entry is FileInfo && Files.Any(f => entry.Name == f || (entry.Name.StartsWith(f + ".", StringComparison.Ordinal) && entry.Name.EndsWith(TemporarySuffix, StringComparison.Ordinal)));

@@ -1,3 +1,4 @@
+using Microsoft.FSharp.Core;
 using System.Security.Cryptography;
 using System.Text;
 using Functional.Lang;
@@ -148,18 +149,22 @@ public sealed class FnnFile
         return Training.TrainingPlan.FromChecked(plan);
     }
 
-    /// <summary>Builds the model (fresh weights from <see cref="NetworkOptions.Seed"/>) on the chosen device.</summary>
-    /// <exception cref="ArgumentException">no such model, or the name is null and the file has several</exception>
+    /// <summary>Builds the model (fresh weights from <see cref="NetworkOptions.Seed"/>) on the chosen device, with the
+    /// LoRA adapters <see cref="NetworkOptions.Lora"/> asks for.</summary>
+    /// <exception cref="ArgumentException">no such model, or the name is null and the file has several, or a LoRA target
+    /// pattern matches no projection (named by <see cref="FineTuning.LoraOptions.Targets"/>)</exception>
+    /// <exception cref="ArgumentOutOfRangeException">a LoRA setting out of range</exception>
     public Network Compile(string? model = null, NetworkOptions? options = null)
     {
         options ??= new NetworkOptions();
         var checkedModel = CheckedModel(model);
         var placement = new Placement(options.Device.ToTorch(),
             options.Precision == Precision.Float64 ? torch.ScalarType.Float64 : torch.ScalarType.Float32);
+        var lora = FineTuning.Adapters.Resolve(checkedModel, options.Lora);
         // The network's own generator, seeded: torch's global one is never touched.
-        var compiled = options.Seed is { } seed
-            ? Language.compileSeeded(placement, seed, checkedModel)
-            : Language.compile(placement, checkedModel);
+        var compiled = Language.compileAdapted(placement,
+            options.Seed is { } seed ? FSharpOption<long>.Some(seed) : FSharpOption<long>.None,
+            lora is null ? FSharpOption<Lora.Settings>.None : FSharpOption<Lora.Settings>.Some(lora), checkedModel);
         return new Network(compiled, this, options);
     }
 }

@@ -32,6 +32,10 @@ public sealed class Network : IDisposable
     private volatile bool disposed;
     private IReadOnlyList<string>? classNames;
     private volatile Text.Tokenizer? tokenizer;
+    // The SHA-256 of the weights file the network started from or was loaded from: an adapter records it.
+    private string? baseWeightsSha256;
+    // With adapters: the base parameters a run trained beside them (saved with the adapter).
+    private readonly HashSet<string> trainedBase = [];
 
     internal Network(CompiledModel module, FnnFile source, NetworkOptions options)
     {
@@ -154,16 +158,43 @@ public sealed class Network : IDisposable
         var file = FnnFile.LoadForCheckpoint(fnnPath, checkpointDirectory, options.Hyperparameters, options.RequireUnchangedSource);
         var directory = CheckpointFolder.Newest(checkpointDirectory);
         var metadata = Checkpoint.ReadMetadata(directory);
+        var adapter = options.Adapter is { } adapterDirectory ? FineTuning.AdapterFile.ReadConfig(adapterDirectory) : null;
+        if (adapter is not null && adapter.SourceSha256 != file.SourceHash)
+        {
+            var warning = $"{Path.GetFileName(file.Path)} has changed since the adapter in {options.Adapter} was trained (its SHA-256 differs from the one adapter_config.json records)";
+            if (options.RequireUnchangedSource)
+                throw new SourceChangedException(file.Path, options.Adapter!, adapter.SourceSha256, file.SourceHash);
+            file = file.WithWarnings([.. file.Warnings, warning]);
+        }
         cancellation.ThrowIfCancellationRequested();
-        var network = file.Compile(metadata.Model, new NetworkOptions
+        var network = file.Compile(adapter?.Model ?? metadata.Model, new NetworkOptions
         {
             Device = options.Device,
             Precision = options.Precision ?? Checkpoint.PrecisionOf(metadata, Path.Combine(directory, Checkpoint.MetadataFile)),
+            Lora = adapter is null ? null : FineTuning.Adapters.Options(adapter.Settings),
         });
         try
         {
-            network.LoadWeights(directory, cancellation);
-            network.classNames = metadata.Classes;
+            if (adapter is not null && adapter.Model != metadata.Model)
+            {
+                // An adapter of a model built on this checkpoint's (a new head): the base by path, the rest from the adapter.
+                var mapping = network.StartFrom(directory, cancellation: cancellation);
+                var uncovered = mapping.New.Where(p => !Lora.isAdapter(p) && !adapter.TrainedBase.Contains(p)).ToList();
+                if (uncovered.Count > 0)
+                    throw new CheckpointMismatchException(Path.Combine(options.Adapter!, FineTuning.AdapterFile.ConfigFile),
+                        $"{adapter.Model} needs '{uncovered[0]}', which neither the checkpoint of {metadata.Model} nor the adapter holds");
+            }
+            else
+            {
+                network.LoadWeights(directory, cancellation);
+                network.baseWeightsSha256 = FineTuning.AdapterFile.HashOf(Path.Combine(directory, Checkpoint.WeightsFile));
+                network.classNames = metadata.Classes;
+            }
+            if (adapter is not null)
+            {
+                network.Writing(() => FineTuning.AdapterFile.LoadInto(network.module, adapter, options.Adapter!, network.baseWeightsSha256));
+                network.trainedBase.UnionWith(adapter.TrainedBase);
+            }
             return network;
         }
         catch
@@ -171,6 +202,133 @@ public sealed class Network : IDisposable
             network.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Starts the network from another's trained weights, by path: each tensor of the checkpoint whose name (after
+    /// <paramref name="keyMap"/>) is one of the network's paths is loaded; replaced parts (<c>Base with head = ...</c>),
+    /// adapters and paths the checkpoint lacks keep their fresh values; the checkpoint's tokenizer, if any, becomes the
+    /// network's. Returns the mapping (loaded, new, left out), which <c>fnn finetune</c> prints.
+    /// </summary>
+    /// <param name="checkpointDirectory">a checkpoint folder (of this model or another)</param>
+    /// <param name="keyMap">how the checkpoint's names become paths (a PyTorch state_dict's, say); null: as they are</param>
+    /// <param name="cancellation">stops before any weight changes</param>
+    /// <exception cref="FileNotFoundException">the folder holds no weights</exception>
+    /// <exception cref="CheckpointMismatchException">a path's shape differs (naming it and both shapes), or no tensor matches</exception>
+    /// <exception cref="CheckpointFormatException">the weights file is malformed, or holds NaN or infinite values</exception>
+    /// <exception cref="FnnCompileException">the checkpoint's tokenizer has more ids than the model's <c>embed</c> holds</exception>
+    public FineTuning.WeightMapping StartFrom(string checkpointDirectory, KeyMap? keyMap = null, CancellationToken cancellation = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(checkpointDirectory);
+        return Writing(() =>
+        {
+            var folder = CheckpointFolder.Newest(checkpointDirectory);
+            var saved = Text.Tokenizer.Load(folder);
+            if (saved is not null) TokenVocabulary.RequireFits(saved, module, source);
+            var mapping = FineTuning.StartingWeights.Load(module, checkpointDirectory, keyMap, cancellation);
+            if (saved is not null) tokenizer = saved;
+            baseWeightsSha256 = mapping.WeightsSha256;
+            return mapping;
+        });
+    }
+
+    /// <summary>
+    /// Which parameters a run with <paramref name="fineTuning"/> would train, checked as training checks it (a pattern
+    /// that matches nothing is an error naming it, as is a run that would train nothing).
+    /// </summary>
+    /// <param name="fineTuning">the run's freezing and rates; null: every parameter trains (with adapters: only they)</param>
+    /// <param name="epochs">the run's epochs, for the unfreeze epoch's check</param>
+    /// <exception cref="ArgumentException">a pattern matches nothing, or nothing would train</exception>
+    public FineTuning.TrainableSelection SelectTrainable(FineTuning.FineTuningOptions? fineTuning = null, int epochs = int.MaxValue) => Reading(() =>
+    {
+        var selection = FineTuning.TrainableParameters.Resolve(module, fineTuning, epochs);
+        var frozen = selection.Frozen.ToHashSet();
+        var all = module.Store.Parameters.Select(p => (Path: p.Item1, Count: p.Item2.numel())).ToList();
+        var trained = all.Where(p => !frozen.Contains(p.Path)).ToList();
+        return new FineTuning.TrainableSelection
+        {
+            Trained = trained.Select(p => p.Path).ToList(),
+            Frozen = all.Where(p => frozen.Contains(p.Path)).Select(p => p.Path).ToList(),
+            Adapters = all.Where(p => Lora.isAdapter(p.Path)).Select(p => p.Path).ToList(),
+            UnfreezeAtEpoch = module.Lora is null ? fineTuning?.UnfreezeAtEpoch : null,
+            LearningRates = selection.Rates,
+            TrainedCount = trained.Sum(p => p.Count),
+            TotalCount = all.Sum(p => p.Count),
+        };
+    });
+
+    /// <summary>Whether the network carries LoRA adapters (<see cref="NetworkOptions.Lora"/>).</summary>
+    public bool HasAdapters => Alive(module).Lora is not null;
+
+    /// <summary>
+    /// Writes the LoRA adapters (and the base parameters trained beside them) to <paramref name="directory"/> in PEFT's
+    /// format: <c>adapter_model.safetensors</c> and <c>adapter_config.json</c>, which also names the base (model, source
+    /// hash, weights hash, shapes) so that loading it onto another base is an error. A folder holding other files is refused.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">the network carries no adapters</exception>
+    /// <exception cref="IOException">the folder holds other files than an adapter's or a checkpoint's</exception>
+    public void SaveAdapter(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        Reading(() =>
+        {
+            FineTuning.AdapterFile.Save(module, source, baseWeightsSha256, options.Lora?.Targets ?? [], trainedBase, directory);
+            tokenizer?.Save(directory);
+        });
+    }
+
+    /// <summary>
+    /// A new network without adapters whose weights are this one's with each adapter merged in
+    /// (W + alpha / rank · B A, computed in float64, or float32 when <paramref name="inFloat64"/> is false, then cast):
+    /// it computes what this one computes, in one matrix per projection. <paramref name="report"/> gives the largest
+    /// difference between the two networks' outputs on a seeded probe batch. This network is not changed.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">the network carries no adapters</exception>
+    public Network MergeAdapter(out FineTuning.AdapterMerge report, bool inFloat64 = true)
+    {
+        var (merged, result) = Reading<(Network, FineTuning.AdapterMerge)>(() =>
+        {
+            var lora = module.Lora?.Value ?? throw new InvalidOperationException($"{module.Model.Name} carries no LoRA adapters to merge");
+            var network = source.Compile(module.Model.Name, options with { Lora = null });
+            try
+            {
+                using var scope = torch.NewDisposeScope();
+                using var noGrad = torch.no_grad();
+                var target = network.module.Store;
+                foreach (var (path, tensor) in module.Store.StateDict())
+                    if (!Lora.isAdapter(path)) target[path].Tensor.copy_(tensor);
+                var precision = inFloat64 ? torch.ScalarType.Float64 : torch.ScalarType.Float32;
+                using var factor = Lora.scale(lora).ToScalar();
+                foreach (var projection in lora.Projections)
+                {
+                    var weight = target[Lora.weightOf(projection)].Tensor;
+                    var a = module.Store[Lora.aOf(projection)].Tensor.to(precision);
+                    var b = module.Store[Lora.bOf(projection)].Tensor.to(precision);
+                    weight.copy_(weight.to(precision).add(b.matmul(a), factor).to(weight.dtype));
+                }
+                const int probe = 4;
+                var x = FineTuning.ProbeBatch.Make(module, probe, seed: 0);
+                var adapted = module.Run(module.GenerationContext(null!), x).to(torch.ScalarType.Float64);
+                var plain = network.module.Run(network.module.GenerationContext(null!), x).to(torch.ScalarType.Float64);
+                var difference = adapted.sub(plain).abs().max().ToDouble();
+                network.tokenizer = tokenizer;
+                network.classNames = classNames;
+                return (network, new FineTuning.AdapterMerge
+                {
+                    Projections = lora.Projections.ToList(),
+                    Precision = inFloat64 ? "float64" : "float32",
+                    MaxDifference = difference,
+                    ProbeExamples = probe,
+                });
+            }
+            catch
+            {
+                network.Dispose();
+                throw;
+            }
+        });
+        report = result;
+        return merged;
     }
 
     /// <summary>The network's output for one example (its values in row-major order).</summary>
@@ -306,6 +464,12 @@ public sealed class Network : IDisposable
             Checkpoint.LoadInto(module, directory, cancellation);
             tokenizer = saved;
         });
+
+    /// <summary>With adapters: the base parameters a run trains beside them, which <see cref="SaveAdapter"/> saves.</summary>
+    internal void NoteTrainedBase(IEnumerable<string> paths)
+    {
+        if (module.Lora is not null) trainedBase.UnionWith(paths.Where(p => !Lora.isAdapter(p)));
+    }
 
     private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(disposed, this);
 

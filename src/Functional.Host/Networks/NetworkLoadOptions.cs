@@ -23,4 +23,11 @@ public sealed record NetworkLoadOptions
     /// with a warning in <see cref="Network.Warnings"/>.
     /// </summary>
     public bool RequireUnchangedSource { get; init; }
+
+    /// <summary>
+    /// A LoRA adapter folder (<c>adapter_model.safetensors</c> and <c>adapter_config.json</c>, written by
+    /// <see cref="Network.SaveAdapter"/> or <c>fnn finetune --lora</c>) to load onto the checkpoint's weights; it must
+    /// have been trained from that model and those weights. Null: none.
+    /// </summary>
+    public string? Adapter { get; init; }
 }

@@ -16,6 +16,10 @@ public sealed record NetworkOptions
 
     /// <summary>float32 by default; float64 for numerical checks.</summary>
     public Precision Precision { get; init; } = Precision.Float32;
+
+    /// <summary>LoRA adapters beside the projections its targets match (drawn after every base weight, so the base
+    /// weights are those of the same seed without them); null: none.</summary>
+    public FineTuning.LoraOptions? Lora { get; init; }
 }
 
 /// <summary>The element type of a network's weights and computations.</summary>

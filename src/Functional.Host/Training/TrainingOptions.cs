@@ -86,6 +86,10 @@ public sealed record TrainingOptions
     /// <summary>Your own callbacks, told after the built-in ones (schedule, history, early stopping, checkpoints, progress).</summary>
     public IReadOnlyList<TrainingCallback> Callbacks { get; init; } = [];
 
+    /// <summary>Which parameters train and at which rates (freezing, unfreezing, per-pattern rates; with LoRA adapters,
+    /// what trains besides them); null: the plan's, or every parameter at the optimizer's rate.</summary>
+    public FineTuning.FineTuningOptions? FineTuning { get; init; }
+
     /// <summary>The same options reporting batches to <paramref name="progress"/> (for callers without C#'s <c>with</c>).</summary>
     public TrainingOptions WithBatchProgress(IProgress<BatchReport>? progress) => this with { BatchProgress = progress };
 
@@ -123,6 +127,7 @@ public sealed record TrainingOptions
             Schedule = Schedule ?? plan?.Schedule,
             Metrics = Metrics ?? [],
             Callbacks = Callbacks ?? [],
+            FineTuning = FineTuning ?? plan?.FineTuning,
         };
     }
 }

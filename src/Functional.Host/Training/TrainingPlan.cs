@@ -34,6 +34,16 @@ public sealed record TrainingPlan
     /// <summary>Examples per step; null means 32 (Keras's default).</summary>
     public int? BatchSize { get; init; }
 
+    /// <summary>The train block's freezing and per-pattern rates (<c>freeze</c>, <c>unfreezeAt</c>, <c>lrFor</c>,
+    /// <c>trainable</c>); null when it has none.</summary>
+    public FineTuning.FineTuningOptions? FineTuning { get; init; }
+
+    /// <summary>The train block's <c>lora</c> settings: the adapters a network compiled for this plan carries; null without.</summary>
+    public FineTuning.LoraOptions? Lora { get; init; }
+
+    /// <summary>The train block's <c>from</c>: the checkpoint folder its training starts from (a full path); null: fresh weights.</summary>
+    public string? StartFrom { get; init; }
+
     internal static TrainingPlan FromChecked(TrainPlan plan) => new()
     {
         Inputs = plan.Inputs.Select(x => x.Select(v => (float)v).ToArray()).ToList(),

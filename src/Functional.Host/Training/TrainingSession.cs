@@ -145,7 +145,10 @@ public sealed class TrainingSession
         if (seed is { } s) SessionRandom.Seed(module.Generator, s);
 
         using var loss = settings.Loss!.Compile(module.Placement);
-        using var optimizer = settings.Optimizer!.Create(module.parameters().Where(p => p.requires_grad).ToList());
+        var trainable = FineTuning.TrainableParameters.Resolve(module, settings.FineTuning, settings.Epochs!.Value);
+        using var optimizer = settings.Optimizer!.Create(trainable.Optimized);
+        foreach (var (name, rate) in trainable.Rates) optimizer.SetLearningRate(name, rate);
+        network.NoteTrainedBase(trainable.Optimized.Select(p => p.Key));
         var schedule = (settings.Schedule ?? Optimization.Schedule.Constant).Create(optimizer);
         var session = new TrainingSession(network, settings, order.BatchesPerEpoch, shuffleSeed, optimizer, schedule, validation is not null);
         var callbacks = new List<TrainingCallback> { new ScheduleCallback() };
@@ -198,6 +201,7 @@ public sealed class TrainingSession
 
         var metrics = settings.Metrics;
         var clock = Stopwatch.StartNew();
+        module.FrozenNormsTrain = settings.FineTuning?.FrozenBatchNormTrains ?? false;
         module.train();
         try
         {
@@ -210,6 +214,7 @@ public sealed class TrainingSession
                 if (session.StopRequested) break;
                 var started = clock.Elapsed;
                 var learningRate = optimizer.LearningRate;
+                trainable.Apply(epoch);
                 module.train();
                 double sum = 0;
                 var sums = new double[metrics.Count];
@@ -272,6 +277,8 @@ public sealed class TrainingSession
         finally
         {
             module.eval();
+            trainable.Restore();
+            module.FrozenNormsTrain = false;
         }
         var stoppedEarly = session.StopRequested && session.reports.Count < session.Epochs;
         return new TrainingResult(session.reports, session.Cancelled, stoppedEarly, session.BestEpoch, session.RestoredBestWeights, clock.Elapsed)

@@ -12,16 +12,20 @@ open Functional.Lang.Checking
 /// torch.nn.Module, so that scripts and the host call forward, train(), eval(), parameters() and
 /// state_dict() as on any module; its parameters and buffers are the store's, named by path (`0.weight`,
 /// `w1`), and `.to(...)` moves the whole store.
-type CompiledModel(model: Model, store: WeightStore, generator: torch.Generator, run: Forward, held: IDisposable list) =
+type CompiledModel(model: Model, store: WeightStore, generator: torch.Generator, run: Forward, held: IDisposable list, lora: Lora.Settings option) =
     inherit torch.nn.Module<torch.Tensor, torch.Tensor>(model.Name)
     let mutable generator = generator
     // A module starts in training mode, as TorchSharp's do.
     let mutable isTraining = true
+    let mutable frozenNormsTrain = false
     let nodes = Node.walk model.Body |> List.ofSeq
     let usesBatchStatistics =
         nodes |> List.exists (fun n -> match n.Op with Primitive p -> p.Traits.BatchStatistics | _ -> false)
 
     member _.Model = model
+
+    /// The LoRA adapters it carries beside its projections (their matrices are in the store), if any.
+    member _.Lora = lora
 
     /// Where the weights are now, and their element type.
     member _.Placement = store.Placement
@@ -45,6 +49,7 @@ type CompiledModel(model: Model, store: WeightStore, generator: torch.Generator,
         { Placement = store.Placement
           Generator = generator
           Training = isTraining
+          FrozenNormsTrain = frozenNormsTrain
           Cache = None
           Observer = None }
 
@@ -52,6 +57,12 @@ type CompiledModel(model: Model, store: WeightStore, generator: torch.Generator,
     /// (null: none, every pass sees the whole window).
     member this.GenerationContext(cache: GenerationCache) : RunContext =
         { this.Context() with Training = false; Cache = Option.ofObj cache }
+
+    /// Whether, when training, a batch norm whose parameters are frozen (no gradient) still normalises with the
+    /// batch's statistics and updates its running ones; false by default (it keeps its running statistics).
+    member _.FrozenNormsTrain
+        with get () = frozenNormsTrain
+        and set value = frozenNormsTrain <- value
 
     /// The network's output for a batch, in the given context.
     member _.Run(context: RunContext, input: torch.Tensor) = run context input

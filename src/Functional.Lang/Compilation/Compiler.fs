@@ -88,6 +88,29 @@ let private weights (placement: Placement) (generator: torch.Generator) (model: 
     order |> List.filter (fun d -> d.Spec.Role <> Parameter) |> List.iter add
     store
 
+/// The paths of every linear projection of the model (`head`, `3.query`): where adapters may sit.
+let projections (model: Model) : string list =
+    [ for node in Node.walk model.Body do
+          match node.Op with
+          | Primitive p -> for proj in p.Traits.Projections -> Node.join node.Path proj
+          | _ -> () ]
+
+/// Adds LoRA's matrices beside each projection `lora` names, after every base weight (so the base draws
+/// what it draws without adapters): A as PEFT draws it (kaiming_uniform_ with a = sqrt 5), B zeros.
+let private addAdapters (store: WeightStore) (generator: torch.Generator) (model: Model) (lora: Lora.Settings) =
+    let known = Set.ofList (projections model)
+    for projection in lora.Projections do
+        if not (known.Contains projection) then
+            invalidArg (nameof lora) (sprintf "%s has no projection '%s' for an adapter; its projections are %s" model.Name projection (String.Join(", ", known)))
+        let weight = store[Lora.weightOf projection].Tensor
+        let outputs, inputs = weight.shape[0], weight.shape[1]
+        let make (rows: int64) (columns: int64) =
+            torch.zeros ([| rows; columns |], dtype = store.Placement.DType, device = store.Placement.Device)
+        let a = make (int64 lora.Rank) inputs
+        Init.kaimingUniform generator (sqrt 5.0) a
+        store.Add(Lora.aOf projection, Parameter, a) |> ignore
+        store.Add(Lora.bOf projection, Parameter, make outputs (int64 lora.Rank)) |> ignore
+
 /// The model's parameters (paths and shapes) in the order a compiled model lists them, read from the
 /// declarations alone: no tensor is made.
 let declaredParameters (model: Model) : (string * int list) list =
@@ -153,7 +176,7 @@ let rec private forwardOf (binding: string -> Binding) (constant: float -> Slot)
 /// Builds the model with fresh weights drawn from a generator of its own seeded with `seed` (a random
 /// seed when None), directly on the placement's device and dtype. torch's global generator is not used:
 /// the same seed gives the weights that seeding the global generator and torch's modules gave.
-let compileSeeded (placement: Placement) (seed: int64 option) (model: Model) : CompiledModel =
+let compileAdapted (placement: Placement) (seed: int64 option) (lora: Lora.Settings option) (model: Model) : CompiledModel =
     Functional.Engine.ensureStarted ()
     let generator = Randomness.create placement.Device (defaultArg seed (Randomness.freshSeed ()))
     let held = ResizeArray<IDisposable>()
@@ -162,12 +185,21 @@ let compileSeeded (placement: Placement) (seed: int64 option) (model: Model) : C
             use _ = torch.no_grad ()
             weights placement generator model
         try
+            lora |> Option.iter (fun l -> use _ = torch.no_grad () in addAdapters store generator model l)
+            let adapted = match lora with Some l -> Set.ofList l.Projections | None -> Set.empty
             let constant (x: float) =
                 store.AddConstant(torch.tensor (x, dtype = placement.DType, device = placement.Device))
-            let binding path = { Slot = (fun name -> store[Node.join path name]); Keep = held.Add }
+            let linear path projection =
+                let full = Node.join path projection
+                let adapter =
+                    match lora with
+                    | Some l when adapted.Contains full -> Some(l, store[Lora.aOf full], store[Lora.bOf full])
+                    | _ -> None
+                Lora.projection held.Add store[Lora.weightOf full] store[Lora.biasOf full] adapter
+            let binding path = { Slot = (fun name -> store[Node.join path name]); Linear = linear path; Keep = held.Add }
             let noParameter name = invalidOp (sprintf "the parameter '%s' is not declared (the checker should have said so)" name)
             let run = forwardOf binding constant noParameter (Dictionary(HashIdentity.Reference)) model.Body
-            new CompiledModel(model, store, generator, run, List.ofSeq held)
+            new CompiledModel(model, store, generator, run, List.ofSeq held, lora)
         with _ ->
             (store :> IDisposable).Dispose()
             reraise ()
@@ -177,8 +209,13 @@ let compileSeeded (placement: Placement) (seed: int64 option) (model: Model) : C
             h.Dispose()
         reraise ()
 
+/// Builds the model with fresh weights and no adapters (see compileAdapted).
+let compileSeeded (placement: Placement) (seed: int64 option) (model: Model) : CompiledModel =
+    compileAdapted placement seed None model
+
 /// One weightless node compiled on its own (an activation in a loss); what it holds goes to `keep`.
 let compileLayer (keep: IDisposable -> unit) (node: Node) : Forward =
-    let binding path = { Slot = (fun name -> invalidOp (sprintf "no weight '%s' here" (Node.join path name))); Keep = keep }
+    let noWeight path name = invalidOp (sprintf "no weight '%s' here" (Node.join path name))
+    let binding path = { Slot = noWeight path; Linear = noWeight path; Keep = keep }
     let noConstant _ = invalidOp "no constants here"
     forwardOf binding noConstant (fun name -> invalidOp (sprintf "no parameter '%s' here" name)) (Dictionary(HashIdentity.Reference)) node

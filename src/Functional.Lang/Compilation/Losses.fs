@@ -69,6 +69,6 @@ module Losses =
                     Slot("", WeightRole.Buffer false, t)
                 let f = Terms.compile noParameter layerOf constant term
                 // Activations draw nothing and do not depend on the mode: a fixed context.
-                let context = { Placement = placement; Generator = null; Training = false; Cache = None; Observer = None }
+                let context = { Placement = placement; Generator = null; Training = false; FrozenNormsTrain = false; Cache = None; Observer = None }
                 fun output target -> (f context output target).mean()
         new LossFunction(compute, held)

@@ -18,6 +18,9 @@ type RunContext =
       Generator: torch.Generator
       /// Training mode: dropout drops, batch norm uses and updates the batch's statistics.
       Training: bool
+      /// When training, a batch norm whose parameters are frozen still uses and updates the batch's statistics
+      /// (false: it normalises with its running statistics and leaves them as they are, Keras's rule).
+      FrozenNormsTrain: bool
       /// Generation's keys, values and position offset (GenerationCache.fs); None for every other pass.
       Cache: GenerationCache option
       /// Watches each layer finish (Inspection.trace); None costs nothing.

@@ -25,16 +25,13 @@ let definition: Definition<Settings> =
                 Init.linear d.Generator (d.Weight(p + ".weight")) (d.Weight(p + ".bias"))
       Compile =
         fun s b ->
-            let slots name = b.Slot(name + ".weight"), b.Slot(name + ".bias")
-            let query, key, value, output = slots "query", slots "key", slots "value", slots "output"
-            let project (weight: Compilation.Slot, bias: Compilation.Slot) (x: torch.Tensor) =
-                torch.nn.functional.linear (x, weight.Tensor, bias.Tensor)
+            let query, key, value, output = b.Linear "query", b.Linear "key", b.Linear "value", b.Linear "output"
             let heads, headDim, dim = int64 s.Heads, int64 (s.Dim / s.Heads), int64 s.Dim
             fun context x ->
                 let batch, positions = x.shape[0], x.shape[1]
                 // [batch; seq; dim] -> [batch; heads; seq; headDim]
                 let split (t: torch.Tensor) = t.view(batch, positions, heads, headDim).transpose (1L, 2L)
-                let q, k, v = split (project query x), split (project key x), split (project value x)
+                let q, k, v = split (query context x), split (key context x), split (value context x)
                 let attended =
                     match context.Cache with
                     | Some cache when s.Causal ->
@@ -51,7 +48,7 @@ let definition: Definition<Settings> =
                             torch.nn.functional.scaled_dot_product_attention (q, keys, values, attn_mask = mask)
                     | Some _ -> invalidOp "generation cached a model with a full (not causal) attention"
                     | None -> torch.nn.functional.scaled_dot_product_attention (q, k, v, is_casual = s.Causal)
-                project output (attended.transpose(1L, 2L).reshape (batch, positions, dim))
+                output context (attended.transpose(1L, 2L).reshape (batch, positions, dim))
       Traits = fun s -> { Traits.none with Sequence = (if s.Causal then CausalMixing else Mixes); Projections = projections } }
 
 let private attentionLayer range heads causal =

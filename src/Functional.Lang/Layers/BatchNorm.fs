@@ -28,9 +28,11 @@ let definition: Definition<Settings> =
             let weight, bias = b.Slot "weight", b.Slot "bias"
             let mean, variance, count = b.Slot "running_mean", b.Slot "running_var", b.Slot "num_batches_tracked"
             fun context x ->
-                // Training uses the batch's statistics and moves the running ones towards them.
-                if context.Training then count.Tensor.add_(Compilation.Scalars.one (), Compilation.Scalars.one ()) |> ignore
-                torch.nn.functional.batch_norm (x, mean.Tensor, variance.Tensor, weight.Tensor, bias.Tensor, context.Training, 0.1, 1e-5)
+                // Training uses the batch's statistics and moves the running ones towards them; a frozen batch
+                // norm (its weight takes no gradient) keeps its running statistics unless told otherwise.
+                let batchStatistics = context.Training && (weight.Tensor.requires_grad || context.FrozenNormsTrain)
+                if batchStatistics then count.Tensor.add_(Compilation.Scalars.one (), Compilation.Scalars.one ()) |> ignore
+                torch.nn.functional.batch_norm (x, mean.Tensor, variance.Tensor, weight.Tensor, bias.Tensor, batchStatistics, 0.1, 1e-5)
       Traits = fun _ -> { Traits.none with BatchStatistics = true } }
 
 let private batchNorm range =

@@ -16,9 +16,7 @@ let definition: Definition<Settings> =
       // examples, and are what most users of `dense` expect.
       Initialise = fun _ d -> Init.linear d.Generator (d.Weight "weight") (d.Weight "bias")
       Compile =
-        fun _ b ->
-            let weight, bias = b.Slot "weight", b.Slot "bias"
-            fun _ x -> torch.nn.functional.linear (x, weight.Tensor, bias.Tensor)
+        fun _ b -> b.Linear ""
       Traits = fun _ -> { Traits.positionwise with Projections = [ "" ] } }
 
 let private dense range units =

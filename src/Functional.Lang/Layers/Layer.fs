@@ -61,8 +61,13 @@ module Traits =
 type Draws = { Generator: torch.Generator; Weight: string -> torch.Tensor }
 
 /// What a layer is compiled against: its weights' slots by relative name (resolved now, read at run
-/// time), and `Keep`, which hands the network something to dispose with it (a Scalar the layer holds).
-type Binding = { Slot: string -> Slot; Keep: IDisposable -> unit }
+/// time), `Linear`, the function of one of its projections (named as in `Traits.Projections`: its
+/// `weight` and `bias`, plus a LoRA adapter when the network gives it one), and `Keep`, which hands the
+/// network something to dispose with it (a Scalar the layer holds).
+type Binding =
+    { Slot: string -> Slot
+      Linear: string -> Forward
+      Keep: IDisposable -> unit }
 
 /// One builtin layer. 'S is what the checker found: its settings and the sizes its input implied.
 type Definition<'S> =

@@ -166,6 +166,22 @@ public sealed class Optimizer : IEquatable<Optimizer>
         return new TrainingOptimizer(this, list, update, Settings.Lr);
     }
 
+    /// <summary>
+    /// Builds the update rule over named parameters (a network's, by path): their state is saved under those names,
+    /// and <see cref="TrainingOptimizer.SetLearningRate"/> can give one its own rate.
+    /// </summary>
+    /// <exception cref="ArgumentException">there are no parameters, or two share a name</exception>
+    public TrainingOptimizer Create(IEnumerable<KeyValuePair<string, Parameter>> parameters)
+    {
+        ArgumentNullException.ThrowIfNull(parameters);
+        var list = parameters.ToList();
+        var twice = list.GroupBy(p => p.Key).FirstOrDefault(g => g.Count() > 1);
+        if (twice is not null) throw new ArgumentException($"two parameters are named '{Excerpt.@short(twice.Key)}'", nameof(parameters));
+        var optimizer = Create(list.Select(p => p.Value));
+        optimizer.Name(list.Select(p => p.Key).ToList());
+        return optimizer;
+    }
+
     /// <summary>The optimizer as the language writes it, every setting spelled out: <c>adam (lr = 0.001, beta1 = 0.9, ...)</c>.</summary>
     public override string ToString() => TrainSettings.describeOptimizer(Settings);
 

@@ -15,7 +15,8 @@ namespace Functional.Training.Optimization;
 internal abstract class ParameterUpdate : IDisposable
 {
     private const string Magic = "functional-optimizer-state";
-    private const int Version = 1;
+    // 2: each parameter's state is keyed by its path (1: by position, still read).
+    private const int Version = 2;
 
     private readonly Tensor?[][] state;
     // The parameters' shapes, kept: a moved network disposes the parameters this rule was made with.
@@ -30,7 +31,17 @@ internal abstract class ParameterUpdate : IDisposable
         Steps = new long[parameters.Count];
         shapes = parameters.Select(p => p.shape).ToArray();
         state = parameters.Select(_ => new Tensor?[slots.Length]).ToArray();
+        Scales = parameters.Select(_ => 1.0).ToArray();
     }
+
+    /// <summary>Each parameter's path (its state is saved and restored under it); null: by position only.</summary>
+    public IReadOnlyList<string>? Names { get; set; }
+
+    /// <summary>What each parameter's learning rate is multiplied by (1 unless a per-pattern rate says otherwise).</summary>
+    public double[] Scales { get; }
+
+    /// <summary>Whether parameter <paramref name="index"/> holds any state (it has been updated).</summary>
+    public bool HasState(int index) => Steps[index] > 0 || state[index].Any(t => t is not null);
 
     /// <summary>sgd, rmsprop, adam or adamw: the state of one cannot be loaded into another.</summary>
     public string Name { get; }
@@ -73,7 +84,7 @@ internal abstract class ParameterUpdate : IDisposable
             var grad = Parameters[i].grad;
             if (grad is null) continue;
             Steps[i]++;
-            Update(i, Parameters[i], grad, learningRate);
+            Update(i, Parameters[i], grad, learningRate * Scales[i]);
         }
     }
 
@@ -117,6 +128,7 @@ internal abstract class ParameterUpdate : IDisposable
         foreach (var slot in Slots) writer.Write(slot);
         for (var i = 0; i < Parameters.Count; i++)
         {
+            writer.Write(Names?[i] ?? $"#{i}");
             writer.Write(Steps[i]);
             foreach (var tensor in state[i])
             {
@@ -159,7 +171,7 @@ internal abstract class ParameterUpdate : IDisposable
             throw StateReader.Error(0, "magic", "this is not an optimizer state written by Functional (or it is from an older version)");
         var at = input.Offset;
         var version = input.Int32("version");
-        if (version != Version) throw StateReader.Error(at, "version", $"optimizer state version {version} is not supported (this version reads {Version})");
+        if (version is not (1 or Version)) throw StateReader.Error(at, "version", $"optimizer state version {version} is not supported (this version reads {Version})");
         at = input.Offset;
         var name = input.String("optimizer name", MaxNameBytes);
         if (name != Name) throw StateReader.Error(at, "optimizer name", $"the optimizer state is of {Excerpt.@short(name)}, not of {Name}");
@@ -181,10 +193,24 @@ internal abstract class ParameterUpdate : IDisposable
         }
         var steps = new long[count];
         var loaded = Parameters.Select(_ => new Tensor?[Slots.Count]).ToArray();
+        var seen = new bool[count];
         try
         {
-            for (var i = 0; i < count; i++)
+            for (var entry = 0; entry < count; entry++)
             {
+                var i = entry;
+                if (version >= 2)
+                {
+                    at = input.Offset;
+                    var path = input.String($"parameter {entry}'s path", MaxNameBytes * 16);
+                    // Keyed by path: a run whose parameters are listed in another order still finds each one's state.
+                    i = Names is null ? entry : Names.ToList().IndexOf(path);
+                    if (i < 0)
+                        throw StateReader.Error(at, $"parameter {entry}'s path",
+                            $"the state holds {Excerpt.@short(path)}, which this optimizer does not update (it updates {Excerpt.ofText(200, string.Join(", ", Names!))})");
+                    if (seen[i]) throw StateReader.Error(at, $"parameter {entry}'s path", $"{Excerpt.@short(path)} is saved twice");
+                    seen[i] = true;
+                }
                 at = input.Offset;
                 steps[i] = input.Int64($"parameter {i}'s step count");
                 if (steps[i] < 0 || steps[i] > maxSteps)

@@ -29,6 +29,30 @@ public sealed class TrainingOptimizer : IDisposable
     /// <summary>The parameters it updates, in the order given to <see cref="Optimizer.Create"/>.</summary>
     public IReadOnlyList<Parameter> Parameters { get; private set; }
 
+    /// <summary>Each parameter's path, when it was built over named parameters: its state is saved under that path
+    /// (so a run whose parameters are listed in another order restores each one's); null otherwise.</summary>
+    public IReadOnlyList<string>? ParameterNames => update.Names;
+
+    /// <summary>Whether the parameter at <paramref name="index"/> holds any state (a step count, moments): a parameter
+    /// that never had a gradient (a frozen one) holds none.</summary>
+    public bool HasState(int index) => update.HasState(index);
+
+    /// <summary>
+    /// Gives the parameter named <paramref name="path"/> its own learning rate (discriminative fine-tuning): its
+    /// updates use <paramref name="rate"/> times the schedule's factor, as the others use the optimizer's rate.
+    /// </summary>
+    /// <exception cref="ArgumentException">no parameter of that name, or the optimizer was built over unnamed ones</exception>
+    /// <exception cref="ArgumentOutOfRangeException">the rate is not a positive finite number</exception>
+    public void SetLearningRate(string path, double rate)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!(rate > 0) || double.IsInfinity(rate))
+            throw new ArgumentOutOfRangeException(nameof(rate), rate, "a learning rate must be a positive finite number");
+        var index = update.Names?.ToList().IndexOf(path) ?? -1;
+        if (index < 0) throw new ArgumentException($"this optimizer updates no parameter named '{Excerpt.@short(path)}'", nameof(path));
+        update.Scales[index] = rate / Spec.LearningRate;
+    }
+
     /// <summary>
     /// Takes up <paramref name="parameters"/> in place of the ones it updates: the same network's parameters
     /// after it moved (<see cref="Networks.Network.To"/>), in the same order and of the same shapes. Every
@@ -43,6 +67,8 @@ public sealed class TrainingOptimizer : IDisposable
         update.Follow(list);
         Parameters = list;
     }
+
+    internal void Name(IReadOnlyList<string> names) => update.Names = names;
 
     /// <summary>The learning rate of the next step (a schedule sets it).</summary>
     public double LearningRate

@@ -146,7 +146,7 @@ public sealed class TrainingSession
 
         using var loss = settings.Loss!.Compile(module.Placement);
         var trainable = FineTuning.TrainableParameters.Resolve(module, settings.FineTuning, settings.Epochs!.Value);
-        using var optimizer = settings.Optimizer!.Create(trainable.Optimized);
+        using var optimizer = settings.Optimizer!.CreateByPath(trainable.Optimized);
         foreach (var (name, rate) in trainable.Rates) optimizer.SetLearningRate(name, rate);
         network.NoteTrainedBase(trainable.Optimized.Select(p => p.Key));
         var schedule = (settings.Schedule ?? Optimization.Schedule.Constant).Create(optimizer);

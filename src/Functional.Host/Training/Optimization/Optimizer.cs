@@ -171,7 +171,7 @@ public sealed class Optimizer : IEquatable<Optimizer>
     /// and <see cref="TrainingOptimizer.SetLearningRate"/> can give one its own rate.
     /// </summary>
     /// <exception cref="ArgumentException">there are no parameters, or two share a name</exception>
-    public TrainingOptimizer Create(IEnumerable<KeyValuePair<string, Parameter>> parameters)
+    public TrainingOptimizer CreateByPath(IEnumerable<KeyValuePair<string, Parameter>> parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var list = parameters.ToList();

@@ -27,3 +27,36 @@ let normalization (text: string option) (reference: IDataset) : Normalization =
         | _ -> raise (ArgumentException(sprintf "--normalize %s: the divisor must be a positive number" t))
     | Some "standardize" -> Normalization.ComputeStandardization reference
     | Some t -> raise (ArgumentException(sprintf "--normalize %s: expected none, scale, scale:X or standardize" t))
+
+/// `--classes TEXT` read for `data` (its class names, when it has them, can name the source classes):
+/// `"top=0,2,4,6; other=1,3,5,7,8,9"` keeps those classes' examples as new classes top (0) and other (1).
+/// Every error names the flag. fnn train, eval and finetune share it, and apply it with `selectClasses`.
+let classSelection (text: string option) (data: IDataset) : ClassSelection option =
+    text
+    |> Option.map (fun t ->
+        try ClassSelection.Parse(t, data.ClassNames())
+        with
+        | :? FormatException as e -> raise (ArgumentException(sprintf "--classes %s" e.Message, e))
+        | :? ArgumentException as e -> raise (ArgumentException(sprintf "--classes %s" (Output.reason e), e)))
+
+/// "top (0, 2, 4, 6), other (1, 3, 5, 7, 8, 9)": each new class and its source classes, by name when `data` names them.
+let describeSelection (selection: ClassSelection) (data: IDataset) : string =
+    let names = Option.ofObj (data.ClassNames())
+    let source (i: int) =
+        match names with
+        | Some n when i < n.Count -> n[i]
+        | _ -> string i
+    selection.Names
+    |> Seq.mapi (fun i name -> sprintf "%s (%s)" name (selection.Groups[i] |> Seq.map source |> String.concat ", "))
+    |> String.concat ", "
+    |> Functional.Excerpt.ofText 300
+
+/// `data` keeping only `selection`'s classes, relabelled (a view: `data` keeps its owner), or `data` itself
+/// without a selection. A listed class the data lacks, or none of its examples kept, is an error naming the
+/// flag and the file.
+let selectClasses (selection: ClassSelection option) (data: IDataset) : IDataset =
+    match selection with
+    | None -> data
+    | Some s ->
+        try DatasetExtensions.SelectClasses(data, s)
+        with :? ArgumentException as e -> raise (ArgumentException(sprintf "--classes: %s" (Output.reason e), e))

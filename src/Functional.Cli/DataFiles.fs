@@ -39,6 +39,28 @@ let classSelection (text: string option) (data: IDataset) : ClassSelection optio
         | :? FormatException as e -> raise (ArgumentException(sprintf "--classes %s" e.Message, e))
         | :? ArgumentException as e -> raise (ArgumentException(sprintf "--classes %s" (Output.reason e), e)))
 
+/// For fnn eval with `--classes`: the data file, a CSV one with every class the selection names among its classes
+/// (in the order CSV gives them, sorted), even those it has no example of, as a test file may lack some; it
+/// returns those lacking, for a warning. Other files, and no selection, open as `openData` opens them.
+let openForSelection (path: string) (labels: string option) (chosen: string option) (classes: IReadOnlyList<string> option)
+    : IDataset * string list =
+    match chosen with
+    | None -> openData path labels classes, []
+    | Some text ->
+        let data = openData path labels None
+        match Option.ofObj (data.ClassNames()) with
+        | None -> data, []
+        | Some names ->
+            let lacking =
+                ClassSelection.WrittenClasses text
+                |> Seq.filter (fun c -> not (Seq.contains c names) && not (c |> Seq.forall Char.IsAsciiDigit))
+                |> List.ofSeq
+            if lacking.IsEmpty then data, []
+            else
+                data.Dispose()
+                let all = Seq.append names lacking |> Seq.sortWith (fun a b -> String.CompareOrdinal(a, b)) |> Array.ofSeq
+                openData path labels (Some(all :> IReadOnlyList<string>)), lacking
+
 /// "top (0, 2, 4, 6), other (1, 3, 5, 7, 8, 9)": each new class and its source classes, by name when `data` names them.
 let describeSelection (selection: ClassSelection) (data: IDataset) : string =
     let names = Option.ofObj (data.ClassNames())

@@ -16,9 +16,12 @@ let run (args: ParseResults<EvalArgs>) =
     // Labels are named as in the training data (model.json records its classes), not numbered afresh; with
     // --classes, model.json records the new classes, and the file's own labels are selected as in training.
     let chosen = args.TryGetResult EvalArgs.Classes
-    use raw =
-        Functional.Cli.DataFiles.openData (args.GetResult EvalArgs.Data) (args.TryGetResult EvalArgs.Labels)
-            (if chosen.IsSome then None else Option.ofObj network.ClassNames)
+    let opened, lacking =
+        Functional.Cli.DataFiles.openForSelection (args.GetResult EvalArgs.Data) (args.TryGetResult EvalArgs.Labels) chosen
+            (Option.ofObj network.ClassNames)
+    use raw = opened
+    for c in lacking do
+        warnings [ sprintf "--classes: %s has no example of class '%s'" (args.GetResult EvalArgs.Data) (Functional.Excerpt.short c) ]
     let selection = Functional.Cli.DataFiles.classSelection chosen raw
     match selection, Option.ofObj network.ClassNames with
     | Some s, Some names when not (Seq.forall2 (=) s.Names names && s.Names.Count = names.Count) ->

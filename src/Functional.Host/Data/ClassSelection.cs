@@ -96,6 +96,20 @@ public sealed class ClassSelection
         return new ClassSelection([.. names], [.. groups], newLabel);
     }
 
+    /// <summary>
+    /// The source classes as <paramref name="text"/> writes them, without checking anything: what a file must name
+    /// for the selection to read (a test file lacking one of them can be opened with it added to its classes).
+    /// </summary>
+    public static IReadOnlyList<string> WrittenClasses(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Split(';')
+            .Where(part => part.Contains('='))
+            .SelectMany(part => part[(part.IndexOf('=') + 1)..].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            .Distinct(StringComparer.Ordinal)
+            .ToArray();
+    }
+
     /// <summary>The new class of source class <paramref name="sourceLabel"/>; false when the selection leaves it out.</summary>
     public bool TryMap(int sourceLabel, out int newLabel) => this.newLabel.TryGetValue(sourceLabel, out newLabel);
 

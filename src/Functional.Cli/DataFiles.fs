@@ -39,6 +39,21 @@ let classSelection (text: string option) (data: IDataset) : ClassSelection optio
         | :? FormatException as e -> raise (ArgumentException(sprintf "--classes %s" e.Message, e))
         | :? ArgumentException as e -> raise (ArgumentException(sprintf "--classes %s" (Output.reason e), e)))
 
+/// Throws unless `model` outputs one score per new class of `selection` (an output [N] for N classes), naming the
+/// flag: checked before training, so that no class goes untrained and no score means nothing.
+let requireScores (selection: ClassSelection option) (model: Functional.Networks.ModelInfo) =
+    match selection with
+    | None -> ()
+    | Some s ->
+        let n = s.Names.Count
+        let names = Functional.Excerpt.ofText 200 (String.concat ", " s.Names)
+        match List.ofSeq model.Output.Dims with
+        | [ d ] when d = string n -> ()
+        | [ d ] when fst (Int32.TryParse d) ->
+            raise (ArgumentException(sprintf "--classes makes %d classes (%s) but model %s outputs %O: its output must be [%d], one score per class" n names model.Name model.Output n))
+        | _ ->
+            raise (ArgumentException(sprintf "--classes makes %d classes (%s), a class label per example, but model %s outputs %O: it needs an output of [%d], one score per class" n names model.Name model.Output n))
+
 /// For fnn eval with `--classes`: the data file, a CSV one with every class the selection names among its classes
 /// (in the order CSV gives them, sorted), even those it has no example of, as a test file may lack some; it
 /// returns those lacking, for a warning. Other files, and no selection, open as `openData` opens them.

@@ -55,6 +55,7 @@ public sealed class ClassSelectionTests : IDisposable
     [InlineData("top=0,x; other=1", "'top=0,x': 'x' is not a class index: the data's classes have no names")]
     [InlineData("top=-1; other=1", "'-1' is not a class index")]
     [InlineData("top=0,1,2", "makes only one class, 'top': a classifier needs at least two")]
+    [InlineData("top\u0007=0; other=1", "the new class's name holds a control character")]
     public void Malformed_selections_say_what_is_wrong_and_what_was_expected(string text, string expected)
     {
         var e = Assert.Throws<FormatException>(() => ClassSelection.Parse(text));
@@ -89,6 +90,8 @@ public sealed class ClassSelectionTests : IDisposable
         var e = Assert.Throws<FormatException>(() => ClassSelection.Parse(new string('x', 100_000) + "\u0007"));
         Assert.True(e.Message.Length < 400, e.Message);
         Assert.DoesNotContain('\u0007', e.Message);
+        var longName = Assert.Throws<FormatException>(() => ClassSelection.Parse(new string('x', 201) + "=0; b=1"));
+        Assert.Contains("the new class's name has 201 characters: expected at most 200", longName.Message);
     }
 
     // ---- the view of a data set ------------------------------------------------------------------------
@@ -250,7 +253,8 @@ public sealed class ClassSelectionTests : IDisposable
 
         var wrongSize = Processes.Fnn("train", source, "--data", train, "--classes", "a=ant; b=bee; c=cat", "--epochs", "1");
         Assert.Equal(1, wrongSize.ExitCode);
-        Assert.Contains("the data's class selection makes 3 classes (a, b, c) but model Two outputs [2]", wrongSize.Error);
+        Assert.Contains("error: --classes makes 3 classes (a, b, c) but model Two outputs [2]: its output must be [3], one score per class", wrongSize.Error);
+        Assert.DoesNotContain("Training Two", wrongSize.Output); // refused before training starts
 
         var unknown = Processes.Fnn("train", source, "--data", train, "--classes", "a=ant; b=eel");
         Assert.Equal(1, unknown.ExitCode);

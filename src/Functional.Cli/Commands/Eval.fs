@@ -29,6 +29,7 @@ let run (args: ParseResults<EvalArgs>) =
             sprintf "--classes makes the classes %s, but %s was trained on the classes %s: give the selection it was trained with"
                 (Functional.Excerpt.ofText 200 (String.concat ", " s.Names)) network.Name (Functional.Excerpt.ofText 200 (String.concat ", " names))))
     | _ -> ()
+    Functional.Cli.DataFiles.requireScores selection network.Model
     let selected = Functional.Cli.DataFiles.selectClasses selection raw
     let data = Functional.Data.DatasetExtensions.Normalize(selected, Functional.Cli.DataFiles.normalization (args.TryGetResult EvalArgs.Normalize) selected)
     let classes = data.TargetKind = Functional.Data.TargetKind.ClassIndex

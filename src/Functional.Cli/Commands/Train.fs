@@ -51,12 +51,13 @@ type private Data =
             for o in d.Owned do
                 o.Dispose()
 
-let private openData (args: ParseResults<TrainArgs>) (plan: TrainingPlan) (name: string) : Data =
+let private openData (args: ParseResults<TrainArgs>) (plan: TrainingPlan) (network: Network) (name: string) : Data =
     match args.TryGetResult TrainArgs.Data with
     | Some path ->
         let raw = Functional.Cli.DataFiles.openData path (args.TryGetResult TrainArgs.Labels) None
         // --classes: both files keep the same classes, read by the training file's class names.
         let selection = Functional.Cli.DataFiles.classSelection (args.TryGetResult TrainArgs.Classes) raw
+        Functional.Cli.DataFiles.requireScores selection network.Model
         let selected = Functional.Cli.DataFiles.selectClasses selection raw
         let normalization = Functional.Cli.DataFiles.normalization (args.TryGetResult TrainArgs.Normalize) selected
         let rawValid =
@@ -195,7 +196,7 @@ let private trainOne (file: FnnFile) (args: ParseResults<TrainArgs>) (cancel: Ca
         | None ->
             for flag, given in [ "--tokenizer", args.Contains TrainArgs.Tokenizer; "--context", args.Contains TrainArgs.Context; "--sampling", args.Contains TrainArgs.Sampling ] do
                 if given then raise (ArgumentException(sprintf "%s applies to --text: give the text to train on with --text PATH" flag))
-            openData args plan name
+            openData args plan network name
     let classes =
         (data.Train |> Option.exists (fun t -> t.TargetKind = TargetKind.ClassIndex))
         || List.contains plan.Loss.Name [ "crossEntropy"; "bce"; "nll" ]

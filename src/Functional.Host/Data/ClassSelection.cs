@@ -15,6 +15,9 @@ namespace Functional.Data;
 /// </remarks>
 public sealed class ClassSelection
 {
+    /// <summary>The most characters a new class's name may have (names are saved in model.json and printed).</summary>
+    public const int MaxNameLength = 200;
+
     private readonly Dictionary<int, int> newLabel;
     private readonly string[] names;
     private readonly int[][] groups;
@@ -67,6 +70,8 @@ public sealed class ClassSelection
             var name = part[..at].Trim();
             if (name.Length == 0)
                 throw new FormatException($"{Quote(part)}: the new class's name before '=' is empty: expected name=classes (\"top=0,2,4\")");
+            if (name.Length > MaxNameLength)
+                throw new FormatException($"{Quote(part)}: the new class's name has {name.Length} characters: expected at most {MaxNameLength}");
             if (name.Any(char.IsControl))
                 throw new FormatException($"{Quote(part)}: the new class's name holds a control character: expected printable text");
             if (names.Contains(name, StringComparer.Ordinal))

@@ -97,7 +97,7 @@ public sealed class ClassSelection
         }
         if (names.Count < 2)
             throw new FormatException(
-                $"{Quote(text)} makes only one class, '{Excerpt.@short(names[0])}': a classifier needs at least two, e.g. \"{Excerpt.@short(names[0])}={string.Join(",", groups[0])}; other=...\"");
+                $"{Quote(text)} makes only one class, '{Excerpt.@short(names[0])}': a classifier needs at least two, e.g. \"{Excerpt.@short(parts[0])}; other=...\"");
         return new ClassSelection([.. names], [.. groups], newLabel);
     }
 

@@ -51,6 +51,7 @@ type TrainArgs =
     | Valid_Labels of path: string
     | Valid_Split of fraction: float
     | Normalize of normalization: string
+    | Classes of selection: string
     | [<CustomCommandLine("--text")>] Text_Path of path: string
     | Tokenizer of kind: string
     | Context of tokens: int
@@ -95,6 +96,7 @@ type TrainArgs =
             | Context _ -> "with --text: tokens per window (default: the model's input length, or its positional layer's)."
             | Sampling _ -> "with --text: random (default; windows at every offset, shuffled, an epoch about one pass) or sequential (non-overlapping windows)."
             | Normalize _ -> "none (default), scale (divide by 255), scale:X, or standardize (mean and deviation of --data)."
+            | Classes _ -> "keep only these classes of --data and --valid, relabelled in the order written: \"top=0,2,4,6; other=1,3,5,7,8,9\" makes classes top (0) and other (1); classes by index, or by name for CSV labels. The model outputs one score per new class."
             | Patience _ -> "stop when the validation loss (or, without validation, the loss) has not improved for this many epochs, and keep the best weights."
             | History _ -> "write each epoch's loss and metrics to this file (JSON lines, or CSV when it ends in .csv)."
             | Plot _ -> "draw the loss curves (and the metrics, on a second axis) of a run on data files into this PNG file."
@@ -137,6 +139,7 @@ type EvalArgs =
     | [<Mandatory>] Data of path: string
     | Labels of path: string
     | Normalize of normalization: string
+    | Classes of selection: string
     | Set of assignment: string
     | Strict
     | Device of device: string
@@ -149,6 +152,7 @@ type EvalArgs =
             | Weights _ -> "a checkpoint folder written by 'fnn train --out'."
             | Set _ -> "a hyperparameter, as name=value; the checkpoint's values are used without it, and one given must agree."
             | Strict -> "refuse a source that has changed since the checkpoint was written (otherwise a warning)."
+            | Classes _ -> "as in fnn train: the classes the network was trained with --classes, e.g. \"top=0,2,4,6; other=1,3,5,7,8,9\"."
             | Data _ -> "the examples to evaluate on: IDX images (labels beside them) or CSV."
             | Labels _ -> "the IDX labels file, when not beside the images by the MNIST naming."
             | Normalize _ -> "as in fnn train: none, scale, scale:X or standardize (this data's own mean and deviation)."

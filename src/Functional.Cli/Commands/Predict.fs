@@ -39,6 +39,13 @@ let run (args: ParseResults<PredictArgs>) =
         let outputs =
             try network.Predict examples
             with :? ArgumentException as e -> raise (ArgumentException(sprintf "--input: %s" e.Message, e))
+        // A classifier's scores end with the name of the class that scores highest, when its classes have names.
+        let names = Option.ofObj network.ClassNames
         for output in outputs do
-            printfn "%s" (output |> Array.map (float >> number) |> String.concat ", ")
+            let scores = output |> Array.map (float >> number) |> String.concat ", "
+            match names with
+            | Some names when names.Count = output.Length && output.Length > 0 ->
+                let best = output |> Array.indexed |> Array.maxBy snd |> fst
+                printfn "%s  -> %s" scores (Functional.Excerpt.short names[best])
+            | _ -> printfn "%s" scores
         Exit.ok

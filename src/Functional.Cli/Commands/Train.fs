@@ -51,17 +51,25 @@ type private Data =
             for o in d.Owned do
                 o.Dispose()
 
-let private openData (args: ParseResults<TrainArgs>) (plan: TrainingPlan) (name: string) : Data =
+let private openData (args: ParseResults<TrainArgs>) (plan: TrainingPlan) (network: Network) (name: string) : Data =
     match args.TryGetResult TrainArgs.Data with
     | Some path ->
         let raw = Functional.Cli.DataFiles.openData path (args.TryGetResult TrainArgs.Labels) None
-        let normalization = Functional.Cli.DataFiles.normalization (args.TryGetResult TrainArgs.Normalize) raw
+        // --classes: both files keep the same classes, read by the training file's class names.
+        let selection = Functional.Cli.DataFiles.classSelection (args.TryGetResult TrainArgs.Classes) raw
+        Functional.Cli.DataFiles.requireScores selection network.Model
+        let selected = Functional.Cli.DataFiles.selectClasses selection raw
+        let normalization = Functional.Cli.DataFiles.normalization (args.TryGetResult TrainArgs.Normalize) selected
         let rawValid =
             args.TryGetResult TrainArgs.Valid
             |> Option.map (fun v -> Functional.Cli.DataFiles.openData v (args.TryGetResult TrainArgs.Valid_Labels) (Option.ofObj (raw.ClassNames())))
-        let valid = rawValid |> Option.map (fun v -> DatasetExtensions.Normalize(v, normalization))
-        let train = DatasetExtensions.Normalize(raw, normalization)
-        let described = sprintf " with %s (%d examples%s)" path train.Count (match valid with Some v -> sprintf ", validating on %d" v.Count | None -> "")
+        let valid = rawValid |> Option.map (fun v -> DatasetExtensions.Normalize(Functional.Cli.DataFiles.selectClasses selection v, normalization))
+        let train = DatasetExtensions.Normalize(selected, normalization)
+        let classes =
+            match selection with
+            | Some s -> sprintf "; classes %s" (Functional.Cli.DataFiles.describeSelection s raw)
+            | None -> ""
+        let described = sprintf " with %s (%d examples%s%s)" path train.Count (match valid with Some v -> sprintf ", validating on %d" v.Count | None -> "") classes
         { Train = Some train; Valid = Option.toObj valid; Description = described; FromFiles = true; Text = None
           Owned = (raw :> IDisposable) :: (rawValid |> Option.map (fun v -> v :> IDisposable) |> Option.toList) }
     | None ->
@@ -69,7 +77,8 @@ let private openData (args: ParseResults<TrainArgs>) (plan: TrainingPlan) (name:
             raise (ArgumentException(sprintf "train %s has no data: give it data = [ input => target; ... ] in its train block, or a file with --data" name))
         if args.Contains TrainArgs.Valid then
             raise (ArgumentException "--valid needs --data: a train block's own examples can be split with --valid-split")
-        for flag, given in [ "--normalize", args.Contains TrainArgs.Normalize; "--labels", args.Contains TrainArgs.Labels; "--valid-labels", args.Contains TrainArgs.Valid_Labels ] do
+        for flag, given in [ "--normalize", args.Contains TrainArgs.Normalize; "--labels", args.Contains TrainArgs.Labels; "--valid-labels", args.Contains TrainArgs.Valid_Labels
+                             "--classes", args.Contains TrainArgs.Classes ] do
             if given then raise (ArgumentException(sprintf "%s applies to --data files: a train block's own examples are used as written" flag))
         { Train = None; Valid = null; Description = ""; FromFiles = false; Text = None; Owned = [] }
 
@@ -77,7 +86,8 @@ let private openData (args: ParseResults<TrainArgs>) (plan: TrainingPlan) (name:
 /// whole corpus), held out by document for validation and cut into windows of the model's context.
 let private openText (args: ParseResults<TrainArgs>) (network: Network) (name: string) (path: string) : Data =
     for flag, given in [ "--data", args.Contains TrainArgs.Data; "--valid", args.Contains TrainArgs.Valid; "--labels", args.Contains TrainArgs.Labels
-                         "--valid-labels", args.Contains TrainArgs.Valid_Labels; "--normalize", args.Contains TrainArgs.Normalize ] do
+                         "--valid-labels", args.Contains TrainArgs.Valid_Labels; "--normalize", args.Contains TrainArgs.Normalize
+                         "--classes", args.Contains TrainArgs.Classes ] do
         if given then
             raise (ArgumentException(sprintf "%s cannot be given with --text: the text is the training data, and --valid-split holds some of its documents out for validation" flag))
     let kind = args.TryGetResult TrainArgs.Tokenizer
@@ -213,7 +223,7 @@ let private trainOne (requireFrom: bool) (file: FnnFile) (args: ParseResults<Tra
         | None ->
             for flag, given in [ "--tokenizer", args.Contains TrainArgs.Tokenizer; "--context", args.Contains TrainArgs.Context; "--sampling", args.Contains TrainArgs.Sampling ] do
                 if given then raise (ArgumentException(sprintf "%s applies to --text: give the text to train on with --text PATH" flag))
-            openData args plan name
+            openData args plan network name
     let classes =
         (data.Train |> Option.exists (fun t -> t.TargetKind = TargetKind.ClassIndex))
         || List.contains plan.Loss.Name [ "crossEntropy"; "bce"; "nll" ]

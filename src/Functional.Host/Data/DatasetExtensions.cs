@@ -15,8 +15,26 @@ public static class DatasetExtensions
     }
 
     /// <summary>
+    /// A view of <paramref name="data"/> (class labels, one per example) with only the examples of
+    /// <paramref name="selection"/>'s source classes, relabelled to its new classes, which its
+    /// <see cref="ClassNames"/> names (and so a network trained on it records). The labels are read once, here.
+    /// It does not own <paramref name="data"/>: dispose that as before.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// the targets are not one class label per example, a listed class is out of range for the data's classes, or
+    /// no example is of a selected class; the message names the data's file
+    /// </exception>
+    public static IDataset SelectClasses(this IDataset data, ClassSelection selection)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(selection);
+        return new ClassSelectedDataset(data, selection);
+    }
+
+    /// <summary>
     /// The name of each class index of <paramref name="data"/> (a <see cref="CsvDataset"/>'s
-    /// <see cref="CsvDataset.ClassNames"/>, also through a normalised view); null when its classes have no names.
+    /// <see cref="CsvDataset.ClassNames"/>, or a class selection's new names, also through a normalised view); null
+    /// when its classes have no names.
     /// </summary>
     public static IReadOnlyList<string>? ClassNames(this IDataset data)
     {

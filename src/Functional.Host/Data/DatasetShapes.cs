@@ -52,6 +52,11 @@ public static class DatasetShapes
         if (output.Count != 1)
             throw new ArgumentException(
                 $"{file}the data has class labels but model {model.Name} outputs {model.Output}; class labels need one score per class, an output of [classes]");
+        // Classes selected for a new task: a score for each new class and no more, or some would never be trained.
+        if (output[0] is Dim.Known selected && Selection(data) is { } selection && selected.Item != selection.Names.Count)
+            throw new ArgumentException(
+                $"{file}the data's class selection makes {selection.Names.Count} classes ({Excerpt.ofText(200, string.Join(", ", selection.Names))}) " +
+                $"but model {model.Name} outputs {model.Output}: its output must be [{selection.Names.Count}], one score per selected class");
         if (output[0] is Dim.Known k && data.ClassCount is { } classes && k.Item < classes)
             throw new ArgumentException(
                 $"{file}the data has {classes} classes but model {model.Name} outputs {model.Output}: it needs one score per class, [{classes}]");
@@ -102,6 +107,14 @@ public static class DatasetShapes
         if (rest == 0 || values % rest != 0 || values / rest == 0) return null;
         return dims.Select(d => d is Dim.Known k ? k.Item : values / rest).ToArray();
     }
+
+    /// <summary>The class selection <paramref name="data"/> was made with, also through a normalised view; null when none.</summary>
+    private static ClassSelection? Selection(IDataset data) => data switch
+    {
+        ClassSelectedDataset view => view.Selection,
+        NormalizedDataset view => Selection(view.Source),
+        _ => null,
+    };
 
     /// <summary>"[28; 28] (784 values)".</summary>
     private static string Describe(int[] shape)

@@ -15,6 +15,7 @@ internal static class DataNaming
     public static string Describe(IDataset data, string role) => data switch
     {
         NormalizedDataset view => Describe(view.Source, role),
+        ClassSelectedDataset view => Describe(view.Source, role),
         IFromFile file => file.SourcePath,
         _ => role,
     };

@@ -27,6 +27,20 @@ internal sealed class Flags : ICorruptions
         foreach (var (flag, value, mustFail) in trainFlags)
             yield return new(Kind, $"train {flag} {Excerpt(value)}", [.. train, "--out", Path.Combine(fixture.NewFolder(), "out"), flag, value],
                 CulpritOf(flag, value), mustFail);
+        // --classes on the Classes model ([2] -> [3]) and its CSV file (classes c0, c1, c2): each selection must make
+        // three classes of the file's, or be refused naming the flag.
+        (string Value, bool MustFail)[] classes =
+        [
+            ("", true), (";", true), ("a", true), ("=c0; b=c1; c=c2", true), ("a=; b=c1; c=c2", true), ("a=c0,,c1; b=c2", true),
+            ("a=c0; a=c1; c=c2", true), ("a=c0; b=c0; c=c2", true), ("a=c0; b=c1", true), ("a=c0", true), ("a=c0; b=c1; c=c9", true),
+            ("a=0; b=1; c=3", true), ("a=0; b=1; c=-1", true), ("a=0; b=1; c=99999999999", true), ("a=0; b=1; c=2; d=", true),
+            ("a=0; b=1; c=2", true), (new string('x', 100_000) + "=0; b=1; c=2", true), (string.Join(";", Enumerable.Range(0, 10_000).Select(i => $"n{i}={i}")), true),
+            ("a=c0; b=c1; c=c2", false), ("c=c2; b=1; a=c0", false), ("a = 0 ; b = 1 ; c = 2 ;", false),
+        ];
+        foreach (var (value, mustFail) in classes)
+            yield return new(Kind, $"train --classes {Excerpt(value)}",
+                ["train", fixture.Source, "--model", "Classes", "--data", fixture.Csv, "--out", Path.Combine(fixture.NewFolder(), "out"), "--classes", value],
+                "--classes", mustFail);
         // fnn train --text's own flags, on the Chars model (input [8] int, embed 24).
         (string Flag, string Value, bool MustFail)[] textFlags =
         [

@@ -97,6 +97,21 @@ let tests =
                 Expect.equal (model "Two" p).Replaced [ "head" ] "its own"
             }
 
+            test "an imported model's parts are replaced; from is relative to the importing file's folder" {
+                let folder = System.IO.Directory.CreateTempSubdirectory("fnn-finetune-").FullName
+                try
+                    System.IO.File.WriteAllText(System.IO.Path.Combine(folder, "base.fnn"), cnn)
+                    let main = System.IO.Path.Combine(folder, "main.fnn")
+                    System.IO.File.WriteAllText(main, "import \"base.fnn\"\n\nmodel T : [1; 28; 28] -> [2] =\n    FashionCnn with head = dense 2\n\ntrain T with\n    from = \"runs/base\"\n")
+                    match Language.checkFile main with
+                    | Ok p, _ ->
+                        Expect.equal (model "T" p).Replaced [ "head" ] "Replaced"
+                        Expect.equal (p.Trains.Head.FineTune.From |> Option.map fst) (Some(System.IO.Path.Combine(folder, "runs", "base"))) "from"
+                    | Error ds, sources -> failtestf "%s" (Language.renderWith sources ds)
+                finally
+                    System.IO.Directory.Delete(folder, true)
+            }
+
             test "a label the model does not have: did you mean, and its labels" {
                 let at, message = only (cnn + "\nmodel T : [1; 28; 28] -> [2] =\n    FashionCnn with haed = dense 2\n")
                 Expect.equal at "6:21" "at the label"
@@ -214,6 +229,11 @@ let tests =
             bad "lora without on" (cnnTrain "    lora = lora (rank = 4)\n") "6:12" "lora needs 'on'"
             bad "bare lora" (cnnTrain "    lora = lora\n") "6:12" "lora needs 'on'"
             bad "lora with an empty on" (cnnTrain "    lora = lora (on = [])\n") "6:18" "lora's 'on' must name at least one pattern"
+            test "independent bad settings are reported together" {
+                let ds = errors (cnnTrain "    freeze = [\"feature.*\"]\n    lrFor = [\"haed.*\" => 0.1]\n")
+                Expect.equal (ds |> List.map place) [ "6:15"; "7:14" ] "both patterns"
+            }
+
             bad "lora with an unknown option" (cnnTrain "    lora = lora (bias = \"none\", on = [\"head.weight\"])\n") "6:18" "lora has no option 'bias'"
 
             test "everything frozen is fine with unfreezeAt or lora" {

@@ -227,12 +227,8 @@ let private fineTune (env: Env) (t: TrainDecl) (m: Model) (epochs: int) : Checke
                 |> Result.map (fun () -> { l with Targets = targets })))
     let trainable = read "trainable" (patternList "trainable")
     check {
-        let! from = from
-        let! freeze = freeze
-        let! unfreezeAt = unfreezeAt
-        let! rates = rates
-        let! lora = lora
-        let! trainable = trainable
+        // Independent settings: every bad one is reported.
+        let! (((((from, freeze), unfreezeAt), rates), lora), trainable) = from <&> freeze <&> unfreezeAt <&> rates <&> lora <&> trainable
         let freeze = defaultArg freeze []
         let trainable = defaultArg trainable []
         let at name = (setting name).Value.Name.Range

@@ -80,6 +80,9 @@ let rec show (e: Expr) =
     | Pair(a, b, _) -> binary "=>" a b
     | LetIn(b, body, _) -> sprintf "(let %s = %s in %s)" b.Name.Name (show b.Value) (show body)
     | Labeled(a, name, _) -> sprintf "(as %s %s)" (show a) name.Name
+    | With(m, replacements, _) ->
+        let one (r: Replacement) = sprintf "%s = %s" (Replacement.path r) (show r.Value)
+        sprintf "(%s with %s)" (show m) (replacements |> List.map one |> String.concat "; ")
 
 and showArg arg =
     match arg with

@@ -26,6 +26,7 @@ let private residual range =
                   Range = call.Range
                   Label = None
                   Share = None
+                  Model = None
                   Build =
                     fun context input ->
                         buildAt context "" inner input
@@ -49,6 +50,7 @@ let private repeat range =
                       Range = call.Range
                       Label = None
                       Share = None
+                      Model = None
                       Build =
                         fun context input ->
                             let rec go i (shape: Shape) acc =
@@ -73,6 +75,7 @@ let private concat range =
                           Range = call.Range
                           Label = None
                           Share = None
+                          Model = None
                           Build =
                             fun context input ->
                                 branches

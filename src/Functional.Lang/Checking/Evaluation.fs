@@ -327,6 +327,43 @@ let rec internal eval (env: Env) (scope: GraphScope option) (expr: Expr) : Check
         eval env scope e
         |> Result.bind (fun v -> asLayer v (Expr.range e))
         |> Result.map (fun layer -> VLayer { layer with Label = Some label.Name })
+    | With(baseExpr, replacements, r) ->
+        let at = Expr.range baseExpr
+        let notModel (v: Value) =
+            fail at (sprintf "'with' replaces labelled parts of a declared model, but this is %s" (describe v))
+        let baseLayer =
+            eval env scope baseExpr
+            |> Result.bind (fun v ->
+                match v with
+                | VError -> Error []
+                | VLayer l when l.Model.IsSome -> Ok l
+                | VFunction f when f.Positional.IsEmpty ->
+                    asLayer v at |> Result.bind (fun l -> if l.Model.IsSome then Ok l else notModel v)
+                | v -> notModel v)
+        let paths = replacements |> List.map (fun rp -> Replacement.path rp, rp)
+        let twice =
+            paths
+            |> List.groupBy fst
+            |> List.collect (fun (path, group) ->
+                group |> List.skip 1 |> List.map (fun (_, rp) -> Diagnostic.error (Replacement.pathRange rp) (sprintf "the part '%s' is replaced twice" path)))
+        let nested =
+            paths
+            |> List.choose (fun (path, rp) ->
+                paths
+                |> List.tryFind (fun (outer, _) -> path.StartsWith(outer + ".", System.StringComparison.Ordinal))
+                |> Option.map (fun (outer, _) ->
+                    Diagnostic.error (Replacement.pathRange rp) (sprintf "'%s' is inside '%s', which is replaced as a whole" path outer)))
+        check {
+            let! baseLayer = baseLayer
+            do! match twice @ nested with
+                | [] -> Ok()
+                | errors -> Error errors
+            let! parts =
+                replacements
+                |> List.map (fun rp -> eval env scope rp.Value |> Result.bind (fun v -> asLayer v (Expr.range rp.Value)) |> Result.map (fun l -> rp, l))
+                |> Checked.all
+            return VLayer(replacing baseLayer.Model.Value baseLayer parts r)
+        }
 
 /// A user function: positional parameters, then options with defaults. Its body is evaluated at each
 /// call, in the scope of the caller (so layers it applies are numbered where they are used).

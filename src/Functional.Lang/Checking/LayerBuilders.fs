@@ -14,6 +14,7 @@ let layer name range (infer: Shape -> Result<Op * Shape, string>) =
           Range = range
           Label = None
           Share = None
+          Model = None
           Build =
             fun context input ->
                 match infer input with
@@ -28,6 +29,20 @@ let buildAt (context: BuildContext) (segment: string) (layer: Layer) (input: Sha
     if context.Count.Value > BuildContext.limit then
         Checked.fail layer.Range (sprintf "this model has more than %d layers: is a repeat count too large?" BuildContext.limit)
     else
+    // A labelled part that a `with` replaces: the replacement, at the part's path, sharing among the
+    // part's uses if the part was one shared layer. The replacement's own parts are not replaced again.
+    let layer, context =
+        match layer.Label with
+        | None -> layer, context
+        | Some label ->
+            context.Labelled.Add path
+            match Map.tryFind path context.Replacements with
+            | None -> layer, context
+            | Some(replacement, key) ->
+                context.Replaced.Add path
+                let inside (k: string) = k = path || k.StartsWith(path + ".", System.StringComparison.Ordinal)
+                { replacement with Label = Some label; Share = (if layer.Share.IsSome then Some key else None) },
+                { context with Replacements = context.Replacements |> Map.filter (fun k _ -> not (inside k)) }
     match layer.Share with
     | None -> layer.Build { context with Path = path } input
     | Some key ->
@@ -263,6 +278,7 @@ let rec asLayer (value: Value) (range: Range) : Checked<Layer> =
               Range = range
               Label = None
               Share = None
+              Model = None
               Build =
                 fun context input ->
                     let x = VTensor { Kind = Input; Shape = input; Batched = true }
@@ -293,5 +309,61 @@ and chain (layers: Layer list) range =
                     Error errors
         go 0 input [] layers
         |> Result.map (fun (nodes, output) -> { Path = context.Path; Name = "chain"; Op = Chain nodes; Input = input; Output = output; Range = range })
-    { Name = "chain"; Range = range; Label = None; Share = None; Build = build }
+    { Name = "chain"; Range = range; Label = None; Share = None; Model = None; Build = build }
 
+
+/// `base with label = e ...`: the model `base` (named `modelName`) with the labelled parts at these
+/// paths (relative to it) replaced. Every label must be one of the model's: they are found by building
+/// the model once on its own first (in a context of its own, so that nothing it builds is kept).
+let replacing (modelName: string) (baseLayer: Layer) (parts: (Replacement * Layer) list) (range: Range) : Layer =
+    let keys = parts |> List.map (fun (r, l) -> Replacement.path r, (r, l, ShareKey(Replacement.path r)))
+    let build (context: BuildContext) (input: Shape) : Checked<Node> =
+        let relative (p: string) =
+            if context.Path = "" then p
+            elif p.StartsWith(context.Path + ".", System.StringComparison.Ordinal) then p.Substring(context.Path.Length + 1)
+            else p
+        let probe =
+            { context with
+                Built = System.Collections.Generic.Dictionary()
+                Count = ref context.Count.Value
+                Replacements = Map.empty
+                Labelled = System.Collections.Generic.List()
+                Replaced = System.Collections.Generic.List() }
+        let labels =
+            match baseLayer.Build probe input with
+            | Ok _ -> Some(probe.Labelled |> Seq.map relative |> Seq.distinct |> List.ofSeq)
+            | Error _ -> None
+        let unknown (path: string) (r: Replacement) (labels: string list) =
+            let hint =
+                match Checked.suggest path labels with
+                | Some near -> sprintf "did you mean '%s'? " near
+                | None -> ""
+            let known =
+                if labels.IsEmpty then "it has none (label a part with 'e as name')"
+                else sprintf "its labelled parts are %s" (String.concat ", " labels)
+            Diagnostic.error (Replacement.pathRange r) (sprintf "%s has no labelled part '%s'; %s%s" modelName path hint known)
+        let missing =
+            match labels with
+            | Some labels -> keys |> List.filter (fun (k, _) -> not (List.contains k labels)) |> List.map (fun (k, (r, _, _)) -> unknown k r labels)
+            | None -> []
+        if not missing.IsEmpty then Error missing
+        else
+            let own = keys |> List.map (fun (k, (_, l, key)) -> Node.join context.Path k, (l, key))
+            // A `with` around this one (a model using this one as a layer) has the last word.
+            let merged = Map.fold (fun m k v -> Map.add k v m) (Map.ofList own) context.Replacements
+            let before = context.Replaced.Count
+            baseLayer.Build { context with Replacements = merged } input
+            |> Result.mapError (List.map (Diagnostic.withRelated range (sprintf "in %s with its parts replaced" modelName)))
+            |> Result.bind (fun node ->
+                let used = context.Replaced |> Seq.skip before |> Set.ofSeq
+                match own |> List.filter (fun (k, _) -> not (used.Contains k)) with
+                | [] -> Ok node
+                | unused ->
+                    // Only when the model did not build on its own (so its labels were not known first).
+                    let labels = probe.Labelled |> Seq.map relative |> Seq.distinct |> List.ofSeq
+                    unused
+                    |> List.map (fun (k, _) ->
+                        let r, _, _ = keys |> List.find (fun (key, _) -> Node.join context.Path key = k) |> snd
+                        unknown (relative k) r labels)
+                    |> Error)
+    { baseLayer with Build = build; Share = None; Range = range }

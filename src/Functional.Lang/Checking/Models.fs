@@ -134,10 +134,16 @@ let internal modelParts (env: Env) (overrides: Map<string, Value * Range>) (m: M
 
 /// The model's node for an input: its body (under the body's label, if any), checked against the
 /// declared output, inside its declared parameters.
+/// A model whose parts a `with` around it replaced is held to the output of the model declaring the
+/// `with`, not to its own.
 let internal buildModel (m: ModelDecl) (parts: ModelParts) (context: BuildContext) (input: Shape) : Checked<Node> =
+    let inside (k: string) = context.Path = "" || k = context.Path || k.StartsWith(context.Path + ".", System.StringComparison.Ordinal)
+    let fromOutside = context.Replacements |> Map.filter (fun k _ -> inside k)
+    let before = context.Replaced.Count
     buildAt context "" parts.Body input
     |> Result.bind (fun body ->
-        if not (Shape.fits parts.Output body.Output) then
+        let replaced = context.Replaced |> Seq.skip before |> Seq.exists fromOutside.ContainsKey
+        if not replaced && not (Shape.fits parts.Output body.Output) then
             // Point at the step that made the output: the last of a chain, not the whole body.
             let rec producer (n: Node) =
                 match n.Op with
@@ -176,7 +182,8 @@ let internal model (env: Env) (overrides: Map<string, Value * Range>) (m: ModelD
               Output = parts.Output
               Params = parts.Params
               Body = node
-              Range = m.Range }
+              Range = m.Range
+              Replaced = context.Replaced |> Seq.distinct |> List.ofSeq }
     }
 
 /// A model used inside another is a layer with fresh weights at each use; its hyperparameters are its
@@ -196,6 +203,7 @@ let internal modelValue (env: Env) (m: ModelDecl) =
                           Range = call.Range
                           Label = None
                           Share = None
+                          Model = Some m.Name.Name
                           Build =
                             fun context input ->
                                 if Shape.fits parts.Input input then buildModel m parts context input

@@ -107,7 +107,41 @@ type Model =
       Params: ParamSpec list
       /// The body; its input and output are the model's.
       Body: Node
-      Range: Range }
+      Range: Range
+      /// The node paths of the parts a `with` replaced (`["head"]`), here or in the models it uses as
+      /// layers; empty for a model without `with`.
+      Replaced: string list }
+
+/// `lora (rank = 8, alpha = 16, dropout = 0.05, on = [...])` in a train block: low-rank adapters on the
+/// projection weights its `on` patterns match (bias is never trained by them).
+type LoraSettings =
+    { Rank: int
+      Alpha: float
+      Dropout: float
+      Targets: (string * Range) list }
+
+/// A train block's fine-tuning settings; patterns are globs over parameter paths (PathPatterns).
+type FineTunePlan =
+    { /// The checkpoint folder to start from, resolved to an absolute path (relative to the .fnn's folder).
+      From: (string * Range) option
+      /// Parameters that do not train (until UnfreezeAt).
+      Freeze: (string * Range) list
+      /// The epoch (1-based) from which the frozen parameters train too.
+      UnfreezeAt: int option
+      /// Per-pattern learning rates, in the order written.
+      LearningRates: (string * float * Range) list
+      Lora: LoraSettings option
+      /// With LoRA: parameters that train besides the adapters (a new head).
+      Trainable: (string * Range) list }
+
+module FineTunePlan =
+    let none =
+        { From = None
+          Freeze = []
+          UnfreezeAt = None
+          LearningRates = []
+          Lora = None
+          Trainable = [] }
 
 /// A checked `train` block.
 type TrainPlan =
@@ -121,7 +155,9 @@ type TrainPlan =
       Epochs: int
       /// Examples per step; None leaves it to the trainer's default.
       Batch: int option
-      Range: Range }
+      Range: Range
+      /// Fine-tuning settings (FineTunePlan.none when the block has none).
+      FineTune: FineTunePlan }
 
 type CheckedProgram =
     { File: string

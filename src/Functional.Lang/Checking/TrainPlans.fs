@@ -109,8 +109,152 @@ let optimizerFromText origin text = fromText origin text optimizerOf
 /// A schedule written outside a file (`--schedule "cosine(epochs=20)"`), checked as a train block's is.
 let scheduleFromText origin text = fromText origin text scheduleOf
 
+/// The string literals written in an expression, in order, with their places.
+let rec private literals (e: Expr) : (string * Range) list =
+    match e with
+    | String(s, r) -> [ s, r ]
+    | Number _
+    | Bool _
+    | Var _ -> []
+    | Apply(f, args, _) -> literals f @ (args |> List.collect (function Positional a -> literals a | Named(_, a, _) -> literals a))
+    | Binary(_, a, b, _)
+    | Compose(a, b, _)
+    | Pipe(a, b, _)
+    | Pair(a, b, _) -> literals a @ literals b
+    | Negate(a, _)
+    | Lambda(_, a, _)
+    | Labeled(a, _, _) -> literals a
+    | List(items, _) -> List.collect literals items
+    | LetIn(binding, body, _) -> literals binding.Value @ literals body
+    | With(m, replacements, _) -> literals m @ List.collect (fun (r: Replacement) -> literals r.Value) replacements
+
+/// Each string with the place it is written in the setting, when the setting writes them all as
+/// literals in order; otherwise the setting's value as the place of each.
+let private placed (value: Expr) (strings: string list) : (string * Range) list =
+    let written = literals value
+    if List.map fst written = strings then written
+    else strings |> List.map (fun s -> s, Expr.range value)
+
+/// A list of patterns (or one pattern) as strings.
+let private patterns what (v: Value) (r: Range) : Checked<string list> =
+    match v with
+    | VError -> Error []
+    | VString s -> Ok [ s ]
+    | VList items ->
+        items
+        |> List.map (function
+            | VString s -> Ok s
+            | VError -> Error []
+            | v -> fail r (sprintf "%s must be a list of patterns (strings such as \"features.*\"), but it holds %s" what (describe v)))
+        |> Checked.all
+    | v -> fail r (sprintf "%s must be a list of patterns (strings such as \"features.*\"), but it is %s" what (describe v))
+
+/// Every pattern must match one of `paths`: an error at each that does not.
+let private matching what (m: Model) (paths: string list) (items: (string * Range) list) : Checked<unit> =
+    items
+    |> List.filter (fun (p, _) -> (PathPatterns.select p paths).IsEmpty)
+    |> List.map (fun (p, r) -> Diagnostic.error r (PathPatterns.noMatch what m.Name p paths))
+    |> function
+        | [] -> Ok()
+        | errors -> Error errors
+
+/// The fine-tuning settings of a train block (`from`, `freeze`, `unfreezeAt`, `lrFor`, `lora`,
+/// `trainable`), each pattern checked against the model's paths.
+let private fineTune (env: Env) (t: TrainDecl) (m: Model) (epochs: int) : Checked<FineTunePlan> =
+    let setting name = t.Settings |> List.tryFind (fun s -> s.Name.Name = name)
+    let read name (convert: Setting -> Value -> Range -> Checked<'T>) : Checked<'T option> =
+        match setting name with
+        | None -> Ok None
+        | Some s -> eval env None s.Value |> Result.bind (fun v -> convert s v (Expr.range s.Value)) |> Result.map Some
+    let parameters = PathPatterns.parameters m
+    let patternList what (s: Setting) v r =
+        patterns what v r
+        |> Result.map (placed s.Value)
+        |> Result.bind (fun items -> matching "parameter" m parameters items |> Result.map (fun () -> items))
+    let from =
+        read "from" (fun _ v r ->
+            match v with
+            | VError -> Error []
+            | VString "" -> fail r "from must name a checkpoint folder, but it is empty"
+            | VString folder ->
+                let file = System.IO.Path.GetFullPath r.File
+                let dir = System.IO.Path.GetDirectoryName file
+                Ok(System.IO.Path.GetFullPath(System.IO.Path.Combine(dir, folder)), r)
+            | v -> fail r (sprintf "from must be a checkpoint folder in quotes (relative to this file's folder), but it is %s" (describe v)))
+    let freeze = read "freeze" (patternList "freeze")
+    let unfreezeAt =
+        read "unfreezeAt" (fun _ v r ->
+            asInt r "unfreezeAt" v
+            |> Result.bind (fun n ->
+                let explicitEpochs = (setting "epochs").IsSome
+                if n < 1 then fail r (sprintf "unfreezeAt is an epoch, counted from 1, but it is %d" n)
+                elif explicitEpochs && n > epochs then fail r (sprintf "unfreezeAt must be an epoch from 1 to %d (epochs), but it is %d" epochs n)
+                else Ok(n, r)))
+    let rates =
+        read "lrFor" (fun s v r ->
+            let pairs =
+                match v with
+                | VError -> Error []
+                | VList items ->
+                    items
+                    |> List.map (function
+                        | VPair(VString p, rate) ->
+                            asFloat r (sprintf "the learning rate for '%s'" p) rate
+                            |> Result.bind (fun x ->
+                                if x > 0.0 && System.Double.IsFinite x then Ok(p, x)
+                                else fail r (sprintf "the learning rate for '%s' must be a positive number, but it is %g" p x))
+                        | VError -> Error []
+                        | v -> fail r (sprintf "lrFor must be a list of \"pattern\" => rate, but it holds %s" (describe v)))
+                    |> Checked.all
+                | v -> fail r (sprintf "lrFor must be a list of \"pattern\" => rate, such as [\"head.*\" => 0.01], but it is %s" (describe v))
+            pairs
+            |> Result.bind (fun pairs ->
+                let items = placed s.Value (List.map fst pairs)
+                matching "parameter" m parameters items
+                |> Result.map (fun () -> List.map2 (fun (p, x) (_, at) -> p, x, at) pairs items)))
+    let lora =
+        read "lora" (fun s v r ->
+            let settings =
+                match v with
+                | VLora l -> Ok l
+                | VFunction f when f.Name = "lora" -> f.Invoke { Args = []; Named = Map.empty; Range = r; Scope = None } |> Result.bind (function VLora l -> Ok l | _ -> Error [])
+                | VError -> Error []
+                | v -> fail r (sprintf "lora must be lora (rank = 8, on = [...]), but it is %s" (describe v))
+            settings
+            |> Result.bind (fun l ->
+                let targets = placed s.Value (List.map fst l.Targets)
+                matching PathPatterns.projectionWhat m (PathPatterns.projectionWeights m) targets
+                |> Result.map (fun () -> { l with Targets = targets })))
+    let trainable = read "trainable" (patternList "trainable")
+    check {
+        // Independent settings: every bad one is reported.
+        let! (((((from, freeze), unfreezeAt), rates), lora), trainable) = from <&> freeze <&> unfreezeAt <&> rates <&> lora <&> trainable
+        let freeze = defaultArg freeze []
+        let trainable = defaultArg trainable []
+        let at name = (setting name).Value.Name.Range
+        do! match unfreezeAt with
+            | Some _ when freeze.IsEmpty -> fail (at "unfreezeAt") "unfreezeAt unfreezes the frozen parameters, but nothing is frozen: add freeze = [\"...\"]"
+            | _ -> Ok()
+        do! if not trainable.IsEmpty && lora.IsNone then
+                fail (at "trainable") "trainable names the parameters that train besides the LoRA adapters, so it needs lora = lora (...); without lora, every parameter not frozen trains"
+            else Ok()
+        let frozenAll =
+            not freeze.IsEmpty
+            && parameters |> List.forall (fun p -> freeze |> List.exists (fun (pattern, _) -> PathPatterns.matches pattern p))
+        do! if frozenAll && unfreezeAt.IsNone && lora.IsNone then
+                fail (at "freeze") (sprintf "freeze freezes every parameter of %s, so nothing would train: leave some out, add unfreezeAt, or add lora" m.Name)
+            else Ok()
+        return
+            { From = from
+              Freeze = freeze
+              UnfreezeAt = unfreezeAt |> Option.map fst
+              LearningRates = defaultArg rates []
+              Lora = lora
+              Trainable = trainable }
+    }
+
 let internal trainPlan (env: Env) (declared: string list) (models: Model list) (t: TrainDecl) : Checked<TrainPlan> =
-    let known = [ "data"; "loss"; "optimizer"; "schedule"; "epochs"; "batch" ]
+    let known = [ "data"; "loss"; "optimizer"; "schedule"; "epochs"; "batch"; "from"; "freeze"; "unfreezeAt"; "lrFor"; "lora"; "trainable" ]
     let unknownSettings =
         t.Settings
         |> List.filter (fun s -> not (List.contains s.Name.Name known))
@@ -188,6 +332,7 @@ let internal trainPlan (env: Env) (declared: string list) (models: Model list) (
                     valueOf "epochs" (fun v r -> asInt r "epochs" v |> Result.bind (fun n -> if n > 0 then Ok n else fail r (sprintf "epochs must be positive, but it is %d" n))) (fun () -> Ok 1)
                 let! batch =
                     valueOf "batch" (fun v r -> asInt r "batch" v |> Result.bind (fun n -> if n > 0 then Ok(Some n) else fail r (sprintf "batch must be positive, but it is %d" n))) (fun () -> Ok None)
+                let! fineTune = fineTune env t m epochs
                 return
                     { Model = m.Name
                       Inputs = inputs
@@ -197,7 +342,8 @@ let internal trainPlan (env: Env) (declared: string list) (models: Model list) (
                       Schedule = schedule
                       Epochs = epochs
                       Batch = batch
-                      Range = t.Range }
+                      Range = t.Range
+                      FineTune = fineTune }
             }
         results
 

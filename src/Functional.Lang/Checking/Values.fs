@@ -20,6 +20,8 @@ type Value =
     | VLoss of Loss
     | VOptimizer of OptimizerSettings
     | VSchedule of ScheduleSettings
+    /// `lora (rank = 8, on = [...])` in a train block.
+    | VLora of LoraSettings
     /// Stands in for a value whose definition had an error (already reported): no cascading errors.
     | VError
 
@@ -31,6 +33,8 @@ and Layer =
       Label: string option
       /// Set for a let-bound layer: every use is the same layer, with one set of weights.
       Share: ShareKey option
+      /// Set when the layer is a declared model (used as a layer): its name, for `with`.
+      Model: string option
       /// Makes the layer's node at the context's path for an input of the given shape.
       Build: BuildContext -> Shape -> Checked<Node> }
 
@@ -39,7 +43,13 @@ and BuildContext =
     { Path: string
       Built: System.Collections.Generic.Dictionary<ShareKey, Node>
       /// Layers built so far in this model, against BuildContext.limit.
-      Count: int ref }
+      Count: int ref
+      /// The parts a `with` replaces, by node path: what replaces each, and the key its uses share.
+      Replacements: Map<string, Layer * ShareKey>
+      /// The paths of the labelled parts built so far (for `with`'s "did you mean").
+      Labelled: System.Collections.Generic.List<string>
+      /// The paths of the parts replaced so far in this model.
+      Replaced: System.Collections.Generic.List<string> }
 
 /// The identity of one let-bound layer (compared by reference).
 and [<AllowNullLiteral>] ShareKey(name: string) =
@@ -78,6 +88,7 @@ module Value =
         | VLoss _ -> "a loss"
         | VOptimizer o -> sprintf "the optimizer %s" (TrainSettings.optimizerName o)
         | VSchedule s -> sprintf "the schedule %s" (TrainSettings.scheduleName s)
+        | VLora _ -> "the LoRA settings lora (...)"
         | VError -> "an erroneous value"
 
     let asInt range what value : Checked<int> =
@@ -104,4 +115,10 @@ module BuildContext =
     /// a program like `repeat 1000 (repeat 1000 (repeat 1000 relu))` asks for.
     let limit = 100_000
 
-    let root () = { Path = ""; Built = System.Collections.Generic.Dictionary(); Count = ref 0 }
+    let root () =
+        { Path = ""
+          Built = System.Collections.Generic.Dictionary()
+          Count = ref 0
+          Replacements = Map.empty
+          Labelled = System.Collections.Generic.List()
+          Replaced = System.Collections.Generic.List() }

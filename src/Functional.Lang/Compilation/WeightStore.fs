@@ -6,7 +6,6 @@ namespace Functional.Lang.Compilation
 
 open System
 open System.Collections.Generic
-open System.Text.RegularExpressions
 open TorchSharp
 
 /// What a stored tensor is.
@@ -115,9 +114,8 @@ type WeightStore(placement: Placement) =
     /// (`*.query.weight`, `2.*`, `*.bias`).
     member this.Matching(pattern: string) : string list =
         if isNull pattern then nullArg (nameof pattern)
-        let regex = Regex("^" + Regex.Escape(pattern).Replace(@"\*", ".*").Replace(@"\?", ".") + "$")
         [ for (path, _) in this.Parameters do
-              if regex.IsMatch path then yield path ]
+              if Functional.Lang.Glob.matches pattern path then yield path ]
 
     /// Copies tensors into the store in place (converted to each slot's type and device). `keyMap` gives
     /// the store path for each of the source's names, or null to leave it out (identity when null).

@@ -35,6 +35,12 @@ type Expr =
     | LetIn of LetBinding * body: Expr * Range
     /// `e as name`: names the parameters e creates (`name.*`)
     | Labeled of Expr * Ident * Range
+    /// `m with label = e` (one per line): the model m with its labelled parts replaced
+    | With of Expr * Replacement list * Range
+
+/// `head = dense 2` or `features.head = ...` after `with`: a labelled part (a dotted path of labels) and
+/// what replaces it.
+and Replacement = { Path: Ident list; Value: Expr; Range: Range }
 
 and Arg =
     | Positional of Expr
@@ -122,5 +128,16 @@ module Expr =
         | List(_, r)
         | Pair(_, _, r)
         | LetIn(_, _, r)
-        | Labeled(_, _, r) -> r
+        | Labeled(_, _, r)
+        | With(_, _, r) -> r
         | Var id -> id.Range
+
+module Replacement =
+    /// The dotted label path as written: `features.head`.
+    let path (r: Replacement) = r.Path |> List.map (fun id -> id.Name) |> String.concat "."
+
+    /// Where the path is written.
+    let pathRange (r: Replacement) =
+        match r.Path with
+        | [] -> r.Range
+        | first :: _ -> Range.union first.Range (List.last r.Path).Range

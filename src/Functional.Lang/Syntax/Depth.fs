@@ -22,6 +22,7 @@ let private children (e: Expr) : Expr list =
     | Lambda(_, a, _)
     | Labeled(a, _, _) -> [ a ]
     | List(items, _) -> items
+    | With(m, replacements, _) -> m :: (replacements |> List.map (fun r -> r.Value))
     | LetIn(binding, body, _) -> binding.Value :: body :: (binding.Parameters |> List.choose (fun p -> p.Default))
 
 /// The depth of an expression tree, with an explicit stack; stops counting past the limit.

@@ -41,6 +41,8 @@ type TokenKind =
     | RParen
     | LBracket
     | RBracket
+    /// `.` between two names, as in a dotted label path (`features.head`); anywhere else '.' is no token
+    | Dot
     | EndOfFile
 
 type Token =
@@ -239,6 +241,13 @@ let tokenize (file: string) (text: string) : LexResult =
         | '(' when charAt (i + 1) = '*' -> lexBlockComment start
         | '"' -> lexString start
         | _ when isDigit c -> lexNumber start
+        // `features.head`: a '.' that touches a name on both sides (`.5` and `1.` stay errors).
+        | '.' when isIdentStart (charAt (i + 1))
+                   && tokens.Count > 0
+                   && (match tokens[tokens.Count - 1].Kind with TokenKind.Ident _ -> true | _ -> false)
+                   && tokens[tokens.Count - 1].Range.End = posAt i ->
+            i <- i + 1
+            emit TokenKind.Dot start
         | _ when isIdentStart c ->
             while isIdentPart (charAt i) do
                 i <- i + 1

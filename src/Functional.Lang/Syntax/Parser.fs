@@ -234,7 +234,9 @@ type private Parser(file: string, lexed: LexResult) =
     let rec parseExpr () : Expr =
         let start = pos
         let left = parsePipe ()
-        if isOperator TokenKind.FatArrow then
+        if isAt TokenKind.With then
+            parseWith start left
+        elif isOperator TokenKind.FatArrow then
             advance () |> ignore
             let right = parsePipe ()
             if isOperator TokenKind.FatArrow then
@@ -242,6 +244,30 @@ type private Parser(file: string, lexed: LexResult) =
             Pair(left, right, spanFrom start)
         else
             left
+
+    /// `m with label = e`, one replacement per line (aligned), or one on the line of `with`.
+    and parseWith start (model: Expr) =
+        advance () |> ignore
+        let replacements = ResizeArray<Replacement>()
+        inBlock Block "a replacement such as 'head = dense 2' after 'with'" (fun () ->
+            let mutable go = true
+            while go do
+                let itemStart = pos
+                let first = expectIdent "a label such as 'head = dense 2'"
+                let path = ResizeArray [ first ]
+                while kind () = TokenKind.Dot && available () do
+                    advance () |> ignore
+                    path.Add(expectIdent "a label after '.'")
+                let written = path |> Seq.map (fun id -> id.Name) |> String.concat "."
+                expect TokenKind.Equals (sprintf "'=' and the part that replaces '%s'" written) |> ignore
+                let value = inBlock Block (after "an expression") (fun () -> parseBlockExpr None)
+                replacements.Add { Path = List.ofSeq path; Value = value; Range = spanFrom itemStart }
+                match layout pos with
+                | NewItem -> (current ()).ItemStart <- pos
+                | Inside when kind () = TokenKind.RParen || kind () = TokenKind.RBracket || kind () = TokenKind.Semicolon -> go <- false
+                | Inside -> expected (sprintf "the next replacement on a new line after '%s = ...'" written)
+                | _ -> go <- false)
+        With(model, List.ofSeq replacements, spanFrom start)
 
     /// One left-associative precedence level.
     and binaryLevel (operand: unit -> Expr) (operators: (TokenKind * (Expr * Expr * Range -> Expr)) list) =

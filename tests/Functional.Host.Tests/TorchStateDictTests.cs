@@ -51,6 +51,27 @@ public sealed class TorchStateDictTests : IDisposable
     }
 
     [Fact]
+    public void Starting_from_a_torch_state_dict_file_with_a_key_map_predicts_what_torch_predicted_and_reports_the_mapping()
+    {
+        using var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixture, "expected.json")));
+        var inputs = Rows(expected.RootElement.GetProperty("inputs"));
+        var outputs = Rows(expected.RootElement.GetProperty("outputs"));
+        using var network = Torchy();
+        var mapping = network.StartFrom(Path.Combine(Fixture, "state_dict.safetensors"), KeyMap.Parse(TorchNames));
+        Assert.Equal(["enc.0.bias", "enc.0.weight", "head.bias", "head.weight"], mapping.Loaded.Order());
+        Assert.Empty(mapping.New);
+        Assert.Equal("version", Assert.Single(mapping.LeftOut).Key);
+        var after = network.Predict(inputs);
+        for (var i = 0; i < outputs.Length; i++)
+            for (var j = 0; j < outputs[i].Length; j++)
+                Assert.True(Math.Abs(after[i][j] - outputs[i][j]) <= 1e-5, $"example {i}, output {j}: {after[i][j]}, torch gave {outputs[i][j]}");
+        // Without the key map none of torch's names is a path of Torchy: an error that says so and asks for one.
+        using var plain = Torchy();
+        var e = Assert.Throws<CheckpointMismatchException>(() => plain.StartFrom(Path.Combine(Fixture, "state_dict.safetensors")));
+        Assert.Contains("give a key map", e.Message);
+    }
+
+    [Fact]
     public void The_same_weights_from_a_json_key_map_file()
     {
         var path = Path.Combine(folder, "keys.json");

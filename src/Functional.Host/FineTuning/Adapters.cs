@@ -18,7 +18,7 @@ internal static class Adapters
         var weights = projections.Select(Lora.weightOf).ToList();
         var chosen = new HashSet<string>();
         foreach (var pattern in options.Targets)
-            foreach (var weight in ParameterPatterns.Select(pattern, weights, "projection", model.Name, nameof(LoraOptions.Targets)))
+            foreach (var weight in ParameterPatterns.Select(pattern, weights, PathPatterns.projectionWhat, model.Name, nameof(LoraOptions.Targets)))
                 chosen.Add(byWeight[weight]);
         return new Lora.Settings(options.Rank, options.Alpha, options.Dropout,
             Microsoft.FSharp.Collections.ListModule.OfSeq(projections.Where(chosen.Contains)));

@@ -15,10 +15,9 @@ internal static class ParameterPatterns
     public static IReadOnlyList<string> Select(string pattern, IReadOnlyList<string> paths, string what, string model, string option)
     {
         if (string.IsNullOrWhiteSpace(pattern)) throw new ArgumentException("a pattern must not be empty", option);
-        // TEMPORARY until PathPatterns lands
-        var regex = new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace(@"\*", ".*").Replace(@"\?", ".") + "$");
-        var matched = paths.Where(p => regex.IsMatch(p)).ToList();
-        if (matched.Count == 0) throw new ArgumentException($"the pattern '{pattern}' matches no {what} of {model}", option);
+        var list = Microsoft.FSharp.Collections.ListModule.OfSeq(paths);
+        var matched = PathPatterns.select(pattern, list).ToList();
+        if (matched.Count == 0) throw new ArgumentException(PathPatterns.noMatch(what, model, pattern, list), option);
         return matched;
     }
 }

@@ -12,15 +12,21 @@ namespace Functional.FineTuning;
 /// </summary>
 internal static class StartingWeights
 {
+    /// <summary>Whether <paramref name="path"/> names a safetensors file rather than a checkpoint folder.</summary>
+    public static bool IsWeightsFile(string path) =>
+        path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) && !Directory.Exists(path);
+
     public static WeightMapping Load(CompiledModel module, string directory, KeyMap? keyMap, CancellationToken cancellation)
     {
-        var folder = CheckpointFolder.Newest(directory);
-        var path = Path.Combine(folder, Checkpoint.WeightsFile);
+        // A checkpoint folder, or a weights file of its own (a PyTorch state_dict saved as safetensors).
+        var alone = IsWeightsFile(directory);
+        var folder = alone ? Path.GetDirectoryName(Path.GetFullPath(directory))! : CheckpointFolder.Newest(directory);
+        var path = alone ? directory : Path.Combine(folder, Checkpoint.WeightsFile);
         if (!File.Exists(path))
             throw new FileNotFoundException($"{directory} holds no {Checkpoint.WeightsFile}: start from a checkpoint folder (written by fnn train --out)", path);
         var model = module.Model.Name;
         var state = module.state_dict().Where(p => !Lora.isAdapter(p.Key)).ToDictionary(p => p.Key, p => p.Value);
-        var replaced = new List<string>(); // TEMPORARY module.Model.Replaced.ToList();
+        var replaced = module.Model.Replaced.ToList();
         bool IsReplaced(string p) => replaced.Any(r => p == r || p.StartsWith(r + ".", StringComparison.Ordinal));
         var header = SafeTensors.ReadHeader(path);
         var pairs = new Dictionary<string, string>(); // network path -> checkpoint name
@@ -68,7 +74,7 @@ internal static class StartingWeights
         var all = module.state_dict().Keys.ToList();
         return new WeightMapping
         {
-            Directory = folder,
+            Directory = alone ? directory : folder,
             Loaded = all.Where(pairs.ContainsKey).ToList(),
             New = all.Where(p => !pairs.ContainsKey(p)).ToList(),
             LeftOut = leftOut,

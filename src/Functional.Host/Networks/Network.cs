@@ -210,7 +210,8 @@ public sealed class Network : IDisposable
     /// adapters and paths the checkpoint lacks keep their fresh values; the checkpoint's tokenizer, if any, becomes the
     /// network's. Returns the mapping (loaded, new, left out), which <c>fnn finetune</c> prints.
     /// </summary>
-    /// <param name="checkpointDirectory">a checkpoint folder (of this model or another)</param>
+    /// <param name="checkpointDirectory">a checkpoint folder (of this model or another), or a <c>.safetensors</c> file of
+    /// weights alone (a PyTorch state_dict saved with safetensors, whose names <paramref name="keyMap"/> maps)</param>
     /// <param name="keyMap">how the checkpoint's names become paths (a PyTorch state_dict's, say); null: as they are</param>
     /// <param name="cancellation">stops before any weight changes</param>
     /// <exception cref="FileNotFoundException">the folder holds no weights</exception>
@@ -222,8 +223,8 @@ public sealed class Network : IDisposable
         ArgumentException.ThrowIfNullOrWhiteSpace(checkpointDirectory);
         return Writing(() =>
         {
-            var folder = CheckpointFolder.Newest(checkpointDirectory);
-            var saved = Text.Tokenizer.Load(folder);
+            var saved = FineTuning.StartingWeights.IsWeightsFile(checkpointDirectory) ? null
+                : Text.Tokenizer.Load(CheckpointFolder.Newest(checkpointDirectory));
             if (saved is not null) TokenVocabulary.RequireFits(saved, module, source);
             var mapping = FineTuning.StartingWeights.Load(module, checkpointDirectory, keyMap, cancellation);
             if (saved is not null) tokenizer = saved;

@@ -53,5 +53,22 @@ public sealed record TrainingPlan
         Schedule = plan.Schedule?.Value is { } schedule ? new Schedule(schedule) : null,
         Epochs = plan.Epochs,
         BatchSize = plan.Batch is { } batch ? batch.Value : null,
+        FineTuning = FineTuningOf(plan.FineTune),
+        Lora = plan.FineTune.Lora?.Value is { } lora
+            ? new FineTuning.LoraOptions { Rank = lora.Rank, Alpha = lora.Alpha, Dropout = lora.Dropout, Targets = lora.Targets.Select(t => t.Item1).ToList() }
+            : null,
+        StartFrom = plan.FineTune.From?.Value.Item1,
     };
+
+    /// <summary>The block's freezing and rates; null when it sets none of them.</summary>
+    private static FineTuning.FineTuningOptions? FineTuningOf(FineTunePlan plan) =>
+        plan.Freeze.IsEmpty && plan.UnfreezeAt is null && plan.LearningRates.IsEmpty && plan.Trainable.IsEmpty
+            ? null
+            : new FineTuning.FineTuningOptions
+            {
+                Freeze = plan.Freeze.Select(f => f.Item1).ToList(),
+                UnfreezeAtEpoch = plan.UnfreezeAt?.Value,
+                LearningRates = plan.LearningRates.Select(r => new FineTuning.LearningRateRule(r.Item1, r.Item2)).ToList(),
+                Train = plan.Trainable.Select(t => t.Item1).ToList(),
+            };
 }

@@ -90,10 +90,8 @@ let private weights (placement: Placement) (generator: torch.Generator) (model: 
 
 /// The paths of every linear projection of the model (`head`, `3.query`): where adapters may sit.
 let projections (model: Model) : string list =
-    [ for node in Node.walk model.Body do
-          match node.Op with
-          | Primitive p -> for proj in p.Traits.Projections -> Node.join node.Path proj
-          | _ -> () ]
+    PathPatterns.projectionWeights model
+    |> List.map (fun w -> if w = "weight" then "" else w.Substring(0, w.Length - ".weight".Length))
 
 /// Adds LoRA's matrices beside each projection `lora` names, after every base weight (so the base draws
 /// what it draws without adapters): A as PEFT draws it (kaiming_uniform_ with a = sqrt 5), B zeros.

@@ -54,8 +54,9 @@ public sealed class CheckpointValidationTests : IDisposable
 
     /// <summary>
     /// adam over one float64 [3] parameter after one step. Its layout: magic 0-26, version 27, name 31, learning
-    /// rate 36, parameter count 44, state tensor count 48, their names 52 and 60, step count 71; exp_avg: flag 79,
-    /// element type 80, rank 84, size 88, byte length 96, data 100-123; exp_avg_sq: flag 124, ... data 145-168.
+    /// rate 36, parameter count 44, state tensor count 48, their names 52 and 60, the parameter's path 71 ("#0": it
+    /// has no name), step count 74; exp_avg: flag 82, element type 83, rank 87, size 91, byte length 99, data
+    /// 103-126; exp_avg_sq: flag 127, ... data 148-171.
     /// </summary>
     private static byte[] AdamState()
     {
@@ -63,7 +64,7 @@ public sealed class CheckpointValidationTests : IDisposable
         using var adam = Optimizer.Adam(lr: 0.01).Create([w]);
         OneStep(adam, w);
         var state = adam.SaveState();
-        Assert.Equal(169, state.Length); // the layout above
+        Assert.Equal(172, state.Length); // the layout above
         return state;
     }
 
@@ -91,9 +92,9 @@ public sealed class CheckpointValidationTests : IDisposable
     /// <summary>A moment no run could make (NaN, infinite, a negative average of squares) is refused where it is, not
     /// found later as a diverged loss with advice to lower the learning rate.</summary>
     [Theory]
-    [InlineData(100, double.NaN, "at byte 100 (parameter 0's exp_avg data): expected finite values, found NaN or infinity")]
-    [InlineData(108, double.PositiveInfinity, "at byte 100 (parameter 0's exp_avg data): expected finite values")]
-    [InlineData(145, -1.0, "at byte 145 (parameter 0's exp_avg_sq data): expected values of at least 0")]
+    [InlineData(103, double.NaN, "at byte 103 (parameter 0's exp_avg data): expected finite values, found NaN or infinity")]
+    [InlineData(111, double.PositiveInfinity, "at byte 103 (parameter 0's exp_avg data): expected finite values")]
+    [InlineData(148, -1.0, "at byte 148 (parameter 0's exp_avg_sq data): expected values of at least 0")]
     public void An_impossible_moment_value_is_refused_naming_its_offset(int at, double value, string expected)
     {
         var state = AdamState();
@@ -105,11 +106,11 @@ public sealed class CheckpointValidationTests : IDisposable
     [InlineData(44, -1, "at byte 44 (parameter count): the optimizer state is for -1 parameters, but this optimizer has 1")]
     [InlineData(44, int.MaxValue, "at byte 44 (parameter count): the optimizer state is for 2147483647 parameters")]
     [InlineData(48, 1_000_000_000, "at byte 48 (state tensor count): expected 2, found 1000000000")]
-    [InlineData(80, 12345, "at byte 80 (parameter 0's exp_avg element type): expected a floating-point type code")]
-    [InlineData(84, int.MaxValue, "at byte 84 (parameter 0's exp_avg rank): expected 1, found 2147483647")]
-    [InlineData(84, -1, "at byte 84 (parameter 0's exp_avg rank): expected 1, found -1")]
-    [InlineData(96, -1, "at byte 96 (parameter 0's exp_avg byte length): expected 24, found -1")]
-    [InlineData(96, int.MaxValue, "at byte 96 (parameter 0's exp_avg byte length): expected 24, found 2147483647")]
+    [InlineData(83, 12345, "at byte 83 (parameter 0's exp_avg element type): expected a floating-point type code")]
+    [InlineData(87, int.MaxValue, "at byte 87 (parameter 0's exp_avg rank): expected 1, found 2147483647")]
+    [InlineData(87, -1, "at byte 87 (parameter 0's exp_avg rank): expected 1, found -1")]
+    [InlineData(99, -1, "at byte 99 (parameter 0's exp_avg byte length): expected 24, found -1")]
+    [InlineData(99, int.MaxValue, "at byte 99 (parameter 0's exp_avg byte length): expected 24, found 2147483647")]
     public void A_changed_count_rank_or_length_in_optimizer_state_names_its_offset(int at, int value, string expected) =>
         Assert.StartsWith(expected, Refused(WithInt32(AdamState(), at, value)).Message);
 
@@ -117,9 +118,9 @@ public sealed class CheckpointValidationTests : IDisposable
     public void A_changed_size_step_count_or_rate_in_optimizer_state_names_its_offset()
     {
         var state = AdamState();
-        Assert.StartsWith("at byte 88 (parameter 0's exp_avg size 0): expected 3 (the parameter is [3]), found 1099511627776",
-            Refused(WithInt64(state, 88, 1L << 40)).Message);
-        Assert.StartsWith("at byte 71 (parameter 0's step count): expected a number >= 0, found -5", Refused(WithInt64(state, 71, -5)).Message);
+        Assert.StartsWith("at byte 91 (parameter 0's exp_avg size 0): expected 3 (the parameter is [3]), found 1099511627776",
+            Refused(WithInt64(state, 91, 1L << 40)).Message);
+        Assert.StartsWith("at byte 74 (parameter 0's step count): expected a number >= 0, found -5", Refused(WithInt64(state, 74, -5)).Message);
         Assert.StartsWith("at byte 36 (learning rate): expected a finite number >= 0, found NaN",
             Refused(WithInt64(state, 36, BitConverter.DoubleToInt64Bits(double.NaN))).Message);
         var huge = (byte[])state.Clone();
@@ -144,12 +145,12 @@ public sealed class CheckpointValidationTests : IDisposable
     public void A_missing_moment_is_an_error_not_an_inexact_resume()
     {
         var state = AdamState();
-        var missing = state[..125];
-        missing[124] = 0; // exp_avg_sq: not saved
-        Assert.StartsWith("at byte 124 (parameter 0's exp_avg_sq flag): parameter 0 has had 1 updates, so its exp_avg_sq must be saved, but it is missing",
+        var missing = state[..128];
+        missing[127] = 0; // exp_avg_sq: not saved
+        Assert.StartsWith("at byte 127 (parameter 0's exp_avg_sq flag): parameter 0 has had 1 updates, so its exp_avg_sq must be saved, but it is missing",
             Refused(missing).Message);
         // Bytes after the state: not the state it claims to be.
-        Assert.StartsWith("at byte 169 (end): expected the end of the state, but 3 more bytes follow", Refused([.. state, 1, 2, 3]).Message);
+        Assert.StartsWith("at byte 172 (end): expected the end of the state, but 3 more bytes follow", Refused([.. state, 1, 2, 3]).Message);
     }
 
     [Fact]
@@ -386,14 +387,15 @@ public sealed class CheckpointValidationTests : IDisposable
         var checkpoint = Trained();
         var path = Path.Combine(checkpoint, TrainingState.OptimizerFile);
         var bytes = File.ReadAllBytes(path);
-        // sgd's first step count: magic 27, version 4, "sgd" 4, rate 8, count 4, slot count 4, "momentum_buffer" 16.
-        Assert.Equal(4L, BitConverter.ToInt64(bytes, 67)); // two epochs of two batches
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(67), 1L << 40);
+        // sgd's first step count: magic 27, version 4, "sgd" 4, rate 8, count 4, slot count 4, "momentum_buffer" 16,
+        // the parameter's path "0.weight" 9.
+        Assert.Equal(4L, BitConverter.ToInt64(bytes, 76)); // two epochs of two batches
+        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(76), 1L << 40);
         File.WriteAllBytes(path, bytes);
         using var data = XorData();
         using var network = XorFile.Compile("Xor", new NetworkOptions { Seed = 1 });
         var e = Assert.Throws<CheckpointFormatException>(() => network.Fit(data, null, Options(4, checkpoint, checkpoint)));
-        Assert.Equal($"{path}: at byte 67 (parameter 0's step count): expected a number from 0 to 4 (the run's steps), found 1099511627776", e.Message);
+        Assert.Equal($"{path}: at byte 76 (parameter 0's step count): expected a number from 0 to 4 (the run's steps), found 1099511627776", e.Message);
     }
 
     [Fact]

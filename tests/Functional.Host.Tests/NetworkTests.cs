@@ -145,6 +145,11 @@ public class NetworkTests
             ["Save"] = n => { n.Save(directory); return null; },
             ["LoadWeights"] = n => { n.LoadWeights(directory); return null; },
             ["To"] = n => { n.To(Functional.Devices.ComputeDevice.Cpu, Precision.Float64); return null; },
+            ["StartFrom"] = n => n.StartFrom(directory),
+            ["HasAdapters"] = n => n.HasAdapters,
+            ["SelectTrainable"] = n => n.SelectTrainable(),
+            ["SaveAdapter"] = n => { n.SaveAdapter(Path.Combine(directory, "adapter")); return null; },
+            ["MergeAdapter"] = n => n.MergeAdapter(out _),
         };
     }
 

@@ -290,6 +290,52 @@ public sealed class FineTuningTests : IDisposable
     }
 
     [Fact]
+    public void Fresh_adapters_change_nothing_and_leave_the_base_weights_as_drawn_without_them()
+    {
+        using var plain = Compile("Tiny", 4);
+        using var adapted = Compile("Tiny", 4, new LoraOptions { Rank = 2, Targets = ["*"] });
+        var want = Bytes(plain);
+        var have = Bytes(adapted);
+        Assert.Equal(want.Keys.Order(), have.Keys.Where(k => !k.Contains("lora_")).Order());
+        foreach (var (name, bytes) in want) Assert.True(bytes.SequenceEqual(have[name]), $"{name} was drawn differently");
+        Assert.Equal(2 * 7, have.Keys.Count(k => k.Contains("lora_"))); // 4 attention projections and 3 dense layers
+        float[][] tokens = [[1, 4, 2, 7, 0, 3]];
+        Assert.Equal(plain.Predict(tokens), adapted.Predict(tokens)); // B starts at zero
+    }
+
+    [Fact]
+    public void A_train_blocks_fine_tuning_settings_apply_when_it_trains()
+    {
+        var start = Base();
+        var source = Source + """
+
+            model Two : [2] -> [2] =
+                Net with head = dense 2
+
+            train Two with
+                freeze = ["features.*"]
+                lrFor = ["head.*" => 0.05]
+                loss = crossEntropy
+                optimizer = adam (lr = 0.01)
+                epochs = 2
+            """;
+        var file = FnnFile.FromSource(source, "two.fnn");
+        var plan = file.TrainingPlan("Two");
+        Assert.Equal(["features.*"], plan.FineTuning!.Freeze);
+        using var network = file.Compile("Two", new NetworkOptions { Seed = 1 });
+        var mapping = network.StartFrom(start);
+        Assert.Equal(["head.weight", "head.bias"], mapping.New);
+        Assert.Equal(["head.bias", "head.weight"], mapping.LeftOut.Select(p => p.Key).Order());
+        Assert.All(mapping.LeftOut, p => Assert.Equal("replaced in Two", p.Value));
+        var before = Bytes(network);
+        using var data = new InMemoryDataset([[0f, 3f], [3f, -2f], [0.2f, 2.8f], [2.9f, -2.1f]], [0, 1, 0, 1], 2);
+        network.Train(plan, data, null);
+        var after = Bytes(network);
+        Assert.True(after["features.0.weight"].SequenceEqual(before["features.0.weight"]));
+        Assert.False(after["head.weight"].SequenceEqual(before["head.weight"]));
+    }
+
+    [Fact]
     public void Merged_and_unmerged_logits_agree_within_1e_4()
     {
         using var network = Compile("Tiny", 4, new LoraOptions { Rank = 4, Alpha = 8, Targets = ["*.query.weight", "*.value.weight", "*.output.weight", "3.*", "5.weight"] });

@@ -8,21 +8,6 @@ open Functional.Checkpoints
 open Functional.FineTuning
 open Functional.Training
 
-/// The host option each fine-tuning error names, and the flag that sets it.
-let private flags =
-    dict
-        [ "Freeze", "--freeze"; "UnfreezeAtEpoch", "--unfreeze-at"; "LearningRates", "--lr-for"; "Train", "--trainable"
-          "Targets", "--lora-on"; "Rank", "--lora"; "Alpha", "--lora"; "Dropout", "--lora" ]
-
-/// Runs `work`; an argument error of a fine-tuning option is re-raised naming its flag (`--freeze: the pattern ...`).
-let naming (work: unit -> 'T) : 'T =
-    try work ()
-    with
-    | :? ArgumentOutOfRangeException as e when not (isNull e.ParamName) && flags.ContainsKey e.ParamName ->
-        raise (ArgumentException(sprintf "%s %O: %s" flags[e.ParamName] e.ActualValue ((Output.reason e).Split('\n').[0]), e))
-    | :? ArgumentException as e when not (isNull e.ParamName) && flags.ContainsKey e.ParamName ->
-        raise (ArgumentException(sprintf "%s: %s" flags[e.ParamName] (Output.reason e), e))
-
 /// `--lr-for PATTERN=RATE`.
 let private rule (text: string) =
     match text.LastIndexOf '=' with

@@ -30,13 +30,20 @@ let private flags =
     dict
         [ "Epochs", "--epochs"; "BatchSize", "--batch"; "ValidationSplit", "--valid-split"; "Patience", "--patience"
           // fnn generate's (GenerationOptions)
-          "MaxTokens", "--tokens"; "Temperature", "--temperature"; "TopK", "--top-k"; "TopP", "--top-p" ]
+          "MaxTokens", "--tokens"; "Temperature", "--temperature"; "TopK", "--top-k"; "TopP", "--top-p"
+          // fine-tuning's (FineTuningOptions, LoraOptions)
+          "Freeze", "--freeze"; "UnfreezeAtEpoch", "--unfreeze-at"; "LearningRates", "--lr-for"; "Train", "--trainable"
+          "Targets", "--lora-on"; "Rank", "--lora"; "Alpha", "--lora"; "Dropout", "--lora" ]
 
-/// Runs `settle` (the host merging and checking the options); a range error of an option set by a flag is
-/// re-raised naming the flag and its value: `--epochs 0: epochs must be positive`.
+/// Runs `settle` (the host merging and checking the options); an error of an option set by a flag is re-raised
+/// naming the flag (and, for a range error, its value): `--epochs 0: epochs must be positive`, `--freeze: the
+/// pattern 'x' matches no parameter of M`.
 let naming (settle: unit -> 'T) : 'T =
     try settle ()
-    with :? ArgumentOutOfRangeException as e when not (isNull e.ParamName) && flags.ContainsKey e.ParamName ->
+    with
+    | :? ArgumentOutOfRangeException as e when not (isNull e.ParamName) && flags.ContainsKey e.ParamName ->
         // An out-of-range message adds the actual value on a second line: the flag's text says it already.
         let why = (Output.reason e).Split('\n').[0]
         raise (ArgumentException(sprintf "%s %O: %s" flags[e.ParamName] e.ActualValue why, e))
+    | :? ArgumentException as e when not (isNull e.ParamName) && flags.ContainsKey e.ParamName ->
+        raise (ArgumentException(sprintf "%s: %s" flags[e.ParamName] (Output.reason e), e))

@@ -38,21 +38,6 @@ public sealed class FineTuningTests : IDisposable
     private static Network Compile(string model, int seed, LoraOptions? lora = null) =>
         File.Compile(model, new NetworkOptions { Seed = seed, Lora = lora });
 
-    private static InMemoryDataset Clusters(int count, int seed)
-    {
-        var random = new Random(seed);
-        float[][] centres = [[0, 3], [3, -2], [-3, -2]];
-        var features = new float[count][];
-        var labels = new int[count];
-        for (var i = 0; i < count; i++)
-        {
-            labels[i] = i % 3;
-            var c = centres[labels[i]];
-            features[i] = [c[0] + (float)(random.NextDouble() - 0.5), c[1] + (float)(random.NextDouble() - 0.5)];
-        }
-        return new InMemoryDataset(features, labels, 3);
-    }
-
     private static TrainingOptions Options(int epochs) => new()
     {
         Loss = Loss.CrossEntropy,
@@ -68,7 +53,7 @@ public sealed class FineTuningTests : IDisposable
     {
         var path = Path.Combine(folder, "base");
         if (Directory.Exists(path)) return path;
-        using var data = Clusters(48, 1);
+        using var data = Clusters.Make(48, 1);
         using var network = Compile("Net", 1);
         network.Fit(data, null, Options(3));
         network.Save(path);
@@ -135,7 +120,7 @@ public sealed class FineTuningTests : IDisposable
     public void Frozen_parameters_and_batch_norm_statistics_stay_bit_identical_and_hold_no_optimizer_state()
     {
         var start = Base();
-        using var data = Clusters(48, 2);
+        using var data = Clusters.Make(48, 2);
         using var network = Compile("Net", 2);
         network.StartFrom(start);
         var before = Bytes(network);
@@ -161,7 +146,7 @@ public sealed class FineTuningTests : IDisposable
     public void A_frozen_batch_norm_can_be_told_to_keep_training_its_statistics()
     {
         var start = Base();
-        using var data = Clusters(48, 2);
+        using var data = Clusters.Make(48, 2);
         using var network = Compile("Net", 2);
         network.StartFrom(start);
         var before = Bytes(network);
@@ -178,7 +163,7 @@ public sealed class FineTuningTests : IDisposable
     public void A_run_resumed_across_an_unfreeze_equals_the_uninterrupted_run_bit_for_bit()
     {
         var start = Base();
-        using var data = Clusters(48, 2);
+        using var data = Clusters.Make(48, 2);
         var fineTuning = new FineTuningOptions { Freeze = ["features.*"], UnfreezeAtEpoch = 3, LearningRates = [new("features.*", 0.001)] };
         using var whole = Compile("Net", 2);
         whole.StartFrom(start);
@@ -210,7 +195,7 @@ public sealed class FineTuningTests : IDisposable
     public void A_learning_rate_for_a_pattern_scales_the_updates_of_what_it_matches()
     {
         var start = Base();
-        using var data = Clusters(16, 2);
+        using var data = Clusters.Make(16, 2);
         Dictionary<string, float[]> Step(FineTuningOptions? fineTuning)
         {
             using var network = Compile("Net", 2);
@@ -229,7 +214,7 @@ public sealed class FineTuningTests : IDisposable
     [Fact]
     public void Patterns_that_match_nothing_and_runs_that_train_nothing_are_errors_naming_them()
     {
-        using var data = Clusters(16, 2);
+        using var data = Clusters.Make(16, 2);
         using var network = Compile("Net", 2);
         var e = Assert.Throws<ArgumentException>(() => network.Fit(data, null, Options(1) with { FineTuning = new FineTuningOptions { Freeze = ["feature.*"] } }));
         Assert.Contains("'feature.*' matches no parameter of Net", e.Message);
@@ -245,7 +230,7 @@ public sealed class FineTuningTests : IDisposable
     public void With_adapters_only_the_adapters_and_the_named_parts_train()
     {
         var start = Base();
-        using var data = Clusters(48, 2);
+        using var data = Clusters.Make(48, 2);
         using var network = Compile("Net", 2, new LoraOptions { Rank = 2, Alpha = 4, Targets = ["features.0.weight"] });
         var mapping = network.StartFrom(start);
         Assert.Equal(["features.0.lora_A.weight", "features.0.lora_B.weight"], mapping.New);

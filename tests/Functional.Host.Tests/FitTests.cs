@@ -18,22 +18,6 @@ public class FitTests
     private static Network Compile(string source, int seed) =>
         FnnFile.FromSource(source).Compile(options: new NetworkOptions { Seed = seed });
 
-    /// <summary>Three well separated clusters in the plane, labels 0..2, from a seed.</summary>
-    private static InMemoryDataset Clusters(int count, int seed)
-    {
-        var random = new Random(seed);
-        float[][] centres = [[0, 3], [3, -2], [-3, -2]];
-        var features = new float[count][];
-        var labels = new int[count];
-        for (var i = 0; i < count; i++)
-        {
-            labels[i] = i % 3;
-            var c = centres[labels[i]];
-            features[i] = [c[0] + (float)(random.NextDouble() - 0.5), c[1] + (float)(random.NextDouble() - 0.5)];
-        }
-        return new InMemoryDataset(features, labels, 3);
-    }
-
     /// <summary>y = slope * x for x spread over [-1, 1].</summary>
     private static InMemoryDataset Slope(int count, float slope)
     {
@@ -87,8 +71,8 @@ public class FitTests
         var folder = Directory.CreateTempSubdirectory("functional-resume-").FullName;
         try
         {
-            using var data = Clusters(60, 5);
-            using var valid = Clusters(15, 6);
+            using var data = Clusters.Make(60, 5);
+            using var valid = Clusters.Make(15, 6);
             TrainingOptions Options(int epochs) => new()
             {
                 Loss = Loss.CrossEntropy,
@@ -129,7 +113,7 @@ public class FitTests
         var folder = Directory.CreateTempSubdirectory("functional-resume-").FullName;
         try
         {
-            using var data = Clusters(30, 5);
+            using var data = Clusters.Make(30, 5);
             var checkpoint = Path.Combine(folder, "run");
             using (var first = Compile(Classifier, 3))
                 first.Fit(data, null, ClassifierOptions(1) with { CheckpointDirectory = checkpoint });
@@ -152,8 +136,8 @@ public class FitTests
     [Fact]
     public void A_separable_three_class_problem_trains_with_adam_and_writes_one_json_line_per_epoch()
     {
-        using var train = Clusters(120, 1);
-        using var validation = Clusters(60, 2);
+        using var train = Clusters.Make(120, 1);
+        using var validation = Clusters.Make(60, 2);
         using var network = Compile(Classifier, 3);
         var path = Path.Combine(Path.GetTempPath(), $"fit-{Guid.NewGuid():N}", "history.jsonl");
         var reports = new List<EpochReport>();
@@ -188,7 +172,7 @@ public class FitTests
     [Fact]
     public void A_csv_history_has_a_header_and_one_row_per_epoch()
     {
-        using var train = Clusters(30, 1);
+        using var train = Clusters.Make(30, 1);
         using var network = Compile(Classifier, 3);
         var path = Path.Combine(Path.GetTempPath(), $"fit-{Guid.NewGuid():N}.csv");
         network.Fit(train, null, ClassifierOptions(3) with { HistoryPath = path, ValidationSplit = 0.2 });
@@ -268,7 +252,7 @@ public class FitTests
     [Fact]
     public void The_validation_split_is_the_same_for_the_same_seed()
     {
-        using var data = Clusters(40, 3);
+        using var data = Clusters.Make(40, 3);
         double[] ValidationLosses(int seed)
         {
             using var network = Compile(Classifier, 2);
@@ -282,7 +266,7 @@ public class FitTests
     [Fact]
     public void Without_a_seed_the_validation_split_is_the_last_examples()
     {
-        using var data = Clusters(40, 3);
+        using var data = Clusters.Make(40, 3);
         using var network = Compile(Classifier, 2);
         var options = ClassifierOptions(1) with { Seed = null, Shuffle = false, ValidationSplit = 0.25, Optimizer = Optimizer.Sgd(lr: 1e-12) };
         var report = network.Fit(data, null, options).Epochs[0];
@@ -301,8 +285,8 @@ public class FitTests
     [Fact]
     public void A_user_metric_is_reported_for_training_and_validation_and_can_drive_early_stopping()
     {
-        using var train = Clusters(30, 1);
-        using var validation = Clusters(15, 2);
+        using var train = Clusters.Make(30, 1);
+        using var validation = Clusters.Make(15, 2);
         using var network = Compile(Classifier, 3);
         var spread = Metric.Create("spread", (output, _) => output.std().ToDouble(), higherIsBetter: false);
         var result = network.Fit(train, validation, ClassifierOptions(4) with
@@ -322,7 +306,7 @@ public class FitTests
     [Fact]
     public void Cancelling_mid_epoch_stops_after_the_current_step_with_the_weights_intact()
     {
-        using var train = Clusters(64, 1);
+        using var train = Clusters.Make(64, 1);
         using var network = Compile(Classifier, 3);
         using var cancel = new CancellationTokenSource();
         var batches = new List<BatchReport>();
@@ -346,7 +330,7 @@ public class FitTests
     [Fact]
     public void Evaluate_is_the_mean_of_batch_losses_weighted_by_batch_size()
     {
-        using var data = Clusters(10, 4);
+        using var data = Clusters.Make(10, 4);
         using var network = Compile(Classifier, 6);
         var batched = network.Evaluate(data, Loss.CrossEntropy, [Metric.Accuracy], batchSize: 4);
 
@@ -368,7 +352,7 @@ public class FitTests
     [Fact]
     public async Task FitAsync_gives_the_same_epochs_as_Fit()
     {
-        using var train = Clusters(30, 1);
+        using var train = Clusters.Make(30, 1);
         using var a = Compile(Classifier, 3);
         using var b = Compile(Classifier, 3);
         var asynchronous = await a.FitAsync(train, null, ClassifierOptions(3), cancellation: TestContext.Current.CancellationToken);
@@ -379,8 +363,8 @@ public class FitTests
     [Fact]
     public void Fitting_leaves_no_native_tensors_behind()
     {
-        using var train = Clusters(48, 1);
-        using var validation = Clusters(12, 2);
+        using var train = Clusters.Make(48, 1);
+        using var validation = Clusters.Make(12, 2);
         using var network = Compile(Classifier, 3);
         var options = ClassifierOptions(1) with
         {

@@ -20,21 +20,6 @@ public sealed class SessionTests : IDisposable
     private static Network Compile(string source, int seed) =>
         FnnFile.FromSource(source).Compile(options: new NetworkOptions { Seed = seed });
 
-    private static InMemoryDataset Clusters(int count, int seed)
-    {
-        var random = new Random(seed);
-        float[][] centres = [[0, 3], [3, -2], [-3, -2]];
-        var features = new float[count][];
-        var labels = new int[count];
-        for (var i = 0; i < count; i++)
-        {
-            labels[i] = i % 3;
-            var c = centres[labels[i]];
-            features[i] = [c[0] + (float)(random.NextDouble() - 0.5), c[1] + (float)(random.NextDouble() - 0.5)];
-        }
-        return new InMemoryDataset(features, labels, 3);
-    }
-
     private static TrainingOptions Options(int epochs) => new()
     {
         Loss = Loss.CrossEntropy,
@@ -56,8 +41,8 @@ public sealed class SessionTests : IDisposable
     [Fact]
     public void A_run_cancelled_at_a_random_step_and_resumed_ends_with_the_weights_of_the_uninterrupted_run()
     {
-        using var data = Clusters(60, 5);
-        using var valid = Clusters(15, 6);
+        using var data = Clusters.Make(60, 5);
+        using var valid = Clusters.Make(15, 6);
         using var whole = Compile(Dropout, 3);
         var uninterrupted = whole.Fit(data, valid, Options(6));
         var steps = (int)uninterrupted.Steps; // 8 batches an epoch
@@ -99,8 +84,8 @@ public sealed class SessionTests : IDisposable
     [Fact]
     public void After_early_stopping_the_checkpoint_is_the_best_epochs_and_resuming_it_continues_as_the_uninterrupted_run()
     {
-        using var data = Clusters(60, 5);
-        using var valid = Clusters(15, 6);
+        using var data = Clusters.Make(60, 5);
+        using var valid = Clusters.Make(15, 6);
         // A patience of 0 stops at the first epoch whose validation loss does not improve.
         var stopping = new EarlyStopping("val_accuracy", Patience: 0, RestoreBestWeights: true);
         var checkpoint = Path.Combine(folder, "run");
@@ -134,8 +119,8 @@ public sealed class SessionTests : IDisposable
     public void A_run_with_early_stopping_cancelled_after_its_best_epoch_resumes_to_the_uninterrupted_runs_end()
     {
         // Early stopping's count and its best weights (kept beside the checkpoint) travel with the checkpoint.
-        using var data = Clusters(60, 5);
-        using var valid = Clusters(15, 6);
+        using var data = Clusters.Make(60, 5);
+        using var valid = Clusters.Make(15, 6);
         var stopping = new EarlyStopping("val_loss", Patience: 3, RestoreBestWeights: true);
         TrainingOptions Stopping() => Options(20) with { EarlyStopping = stopping, Optimizer = Optimizer.AdamW(lr: 0.2) };
         using var whole = Compile(Dropout, 3);
@@ -172,7 +157,7 @@ public sealed class SessionTests : IDisposable
     [Fact]
     public void Resuming_from_a_folder_that_does_not_exist_is_a_clear_error()
     {
-        using var data = Clusters(12, 1);
+        using var data = Clusters.Make(12, 1);
         using var network = Compile(Dropout, 1);
         var missing = Path.Combine(folder, "nowhere");
         var e = Assert.Throws<DirectoryNotFoundException>(() => network.Fit(data, null, Options(2) with { ResumeFrom = missing }));
@@ -182,7 +167,7 @@ public sealed class SessionTests : IDisposable
     [Fact]
     public void Callbacks_see_every_epoch_and_batch_in_order_and_can_stop_the_run()
     {
-        using var data = Clusters(24, 1); // three batches of 8
+        using var data = Clusters.Make(24, 1); // three batches of 8
         using var network = Compile(Dropout, 1);
         var recorder = new Recorder(stopAfterEpoch: 2);
         var result = network.Fit(data, null, Options(5) with { Callbacks = [recorder] });
@@ -223,7 +208,7 @@ public sealed class SessionTests : IDisposable
     [Fact]
     public void Training_without_a_loss_says_where_to_give_one()
     {
-        using var data = Clusters(6, 1);
+        using var data = Clusters.Make(6, 1);
         using var network = Compile(Dropout, 1);
         Assert.Contains("there is no loss: set TrainingOptions.Loss",
             Assert.Throws<ArgumentException>(() => network.Fit(data, null, new TrainingOptions())).Message);
@@ -232,7 +217,7 @@ public sealed class SessionTests : IDisposable
     [Fact]
     public async Task FitAsync_honours_a_token_cancelled_before_it_starts()
     {
-        using var data = Clusters(6, 1);
+        using var data = Clusters.Make(6, 1);
         using var network = Compile(Dropout, 1);
         using var cancel = new CancellationTokenSource();
         cancel.Cancel();

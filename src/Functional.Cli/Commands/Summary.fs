@@ -65,8 +65,8 @@ let private training (file: FnnFile) (args: ParseResults<SummaryArgs>) (name: st
     if lora.IsNone && fineTuning.IsNone then None
     else
         // Adapters are weights: the network is built to count and name them (its values are never used).
-        use network = Functional.Cli.FineTuneFlags.naming (fun () -> file.Compile(name, NetworkOptions(Seed = Nullable 1L, Lora = Option.toObj lora)))
-        let selection = Functional.Cli.FineTuneFlags.naming (fun () -> network.SelectTrainable(Option.toObj fineTuning))
+        use network = Functional.Cli.TrainFlags.naming (fun () -> file.Compile(name, NetworkOptions(Seed = Nullable 1L, Lora = Option.toObj lora)))
+        let selection = Functional.Cli.TrainFlags.naming (fun () -> network.SelectTrainable(Option.toObj fineTuning))
         Some { Selection = selection; Lora = lora }
 
 let run (args: ParseResults<SummaryArgs>) =

@@ -201,7 +201,7 @@ let private trainOne (requireFrom: bool) (file: FnnFile) (args: ParseResults<Tra
             (args.GetResults TrainArgs.Lr_For) (args.GetResults TrainArgs.Trainable) (Some plan)
     if lora.IsSome && args.Contains TrainArgs.Resume then
         raise (ArgumentException "--resume continues a run of the whole network; a LoRA run is saved as its adapter alone: start it again with --from")
-    use network = Functional.Cli.FineTuneFlags.naming (fun () -> file.Compile(name, NetworkOptions(Seed = Nullable seed, Device = device, Lora = Option.toObj lora)))
+    use network = Functional.Cli.TrainFlags.naming (fun () -> file.Compile(name, NetworkOptions(Seed = Nullable seed, Device = device, Lora = Option.toObj lora)))
     let from = match args.TryGetResult TrainArgs.From with Some dir -> Some dir | None -> Option.ofObj plan.StartFrom
     if requireFrom && from.IsNone then
         raise (ArgumentException(sprintf "fnn finetune starts from trained weights: give the checkpoint with --from DIR (or from = \"DIR\" in %s's train block)" name))
@@ -232,7 +232,7 @@ let private trainOne (requireFrom: bool) (file: FnnFile) (args: ParseResults<Tra
     let checkpointDir = if lora.IsSome then None else outDir
     let settings = Functional.Cli.TrainFlags.naming (fun () -> (optionsOf args seed checkpointDir classes hasValidation 1 data.Text (Nullable()) fineTuning).WithPlan plan)
     if fineTuning.IsSome || lora.IsSome then
-        let selection = Functional.Cli.FineTuneFlags.naming (fun () -> network.SelectTrainable(Option.toObj fineTuning, settings.Epochs.Value))
+        let selection = Functional.Cli.TrainFlags.naming (fun () -> network.SelectTrainable(Option.toObj fineTuning, settings.Epochs.Value))
         let adapters = if network.HasAdapters then sprintf "; LoRA adapters (%O) on %d projections" lora.Value (selection.Adapters.Count / 2) else ""
         let unfreeze = if selection.UnfreezeAtEpoch.HasValue then sprintf " until epoch %d" selection.UnfreezeAtEpoch.Value else ""
         printfn "  training %d of %d parameters (%.2f%%)%s; frozen: %d tensors%s" selection.TrainedCount selection.TotalCount (100.0 * selection.TrainedShare)

@@ -202,6 +202,8 @@ let private trainOne (requireFrom: bool) (file: FnnFile) (args: ParseResults<Tra
     if lora.IsSome && args.Contains TrainArgs.Resume then
         raise (ArgumentException "--resume continues a run of the whole network; a LoRA run is saved as its adapter alone: start it again with --from")
     use network = Functional.Cli.TrainFlags.naming (fun () -> file.Compile(name, NetworkOptions(Seed = Nullable seed, Device = device, Lora = Option.toObj lora)))
+    // Patterns are checked before any weight is read: one that matches nothing is an error naming it, at once.
+    if fineTuning.IsSome then Functional.Cli.TrainFlags.naming (fun () -> network.SelectTrainable(Option.toObj fineTuning) |> ignore)
     let from = match args.TryGetResult TrainArgs.From with Some dir -> Some dir | None -> Option.ofObj plan.StartFrom
     if requireFrom && from.IsNone then
         raise (ArgumentException(sprintf "fnn finetune starts from trained weights: give the checkpoint with --from DIR (or from = \"DIR\" in %s's train block)" name))

@@ -204,13 +204,18 @@ let private trainOne (requireFrom: bool) (file: FnnFile) (args: ParseResults<Tra
     use network = Functional.Cli.TrainFlags.naming (fun () -> file.Compile(name, NetworkOptions(Seed = Nullable seed, Device = device, Lora = Option.toObj lora)))
     // Patterns are checked before any weight is read: one that matches nothing is an error naming it, at once.
     if fineTuning.IsSome then Functional.Cli.TrainFlags.naming (fun () -> network.SelectTrainable(Option.toObj fineTuning) |> ignore)
-    let from = match args.TryGetResult TrainArgs.From with Some dir -> Some dir | None -> Option.ofObj plan.StartFrom
-    if requireFrom && from.IsNone then
+    // A resumed run continues from its own checkpoint: a train block's `from` says where its first run started.
+    let resuming = args.Contains TrainArgs.Resume
+    let from =
+        match args.TryGetResult TrainArgs.From with
+        | Some dir -> Some dir
+        | None -> if resuming then None else Option.ofObj plan.StartFrom
+    if requireFrom && from.IsNone && not resuming then
         raise (ArgumentException(sprintf "fnn finetune starts from trained weights: give the checkpoint with --from DIR (or from = \"DIR\" in %s's train block)" name))
     if lora.IsSome && from.IsNone then
         raise (ArgumentException "LoRA adapts trained weights: give the checkpoint to start from with --from DIR (or from = \"DIR\" in the train block)")
     if args.Contains TrainArgs.Key_Map && from.IsNone then raise (ArgumentException "--key-map needs --from: it maps the names of the checkpoint's tensors")
-    if from.IsSome && args.Contains TrainArgs.Resume then
+    if from.IsSome && resuming then
         raise (ArgumentException "--from starts a new run from a checkpoint's weights; --resume continues a run where it stopped: give one of them")
     from
     |> Option.iter (fun dir ->

@@ -53,6 +53,7 @@ public class RuntimeTests
         var types = new List<torch.ScalarType>();
         for (var i = 0; i < count; i++)
         {
+            reader.ReadString(); // the parameter's path
             reader.ReadInt64(); // steps
             for (var s = 0; s < slots; s++)
             {

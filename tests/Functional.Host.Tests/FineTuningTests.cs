@@ -252,6 +252,8 @@ public sealed class FineTuningTests : IDisposable
         float[][] inputs = [[0.5f, 1], [-2, -1]];
         Assert.Equal(network.Predict(inputs), loaded.Predict(inputs));
         Assert.Throws<InvalidOperationException>(() => network.Save(Path.Combine(folder, "full")));
+        var checkpointing = Assert.Throws<ArgumentException>(() => network.Fit(data, null, Options(1) with { CheckpointDirectory = Path.Combine(folder, "full") }));
+        Assert.Contains("saved alone", checkpointing.Message);
     }
 
     [Fact]

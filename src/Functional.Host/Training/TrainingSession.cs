@@ -131,6 +131,10 @@ public sealed class TrainingSession
         if (validation is { Count: 0 }) throw new ArgumentException("the validation data has no examples", nameof(validation));
         var batchSize = settings.BatchSize!.Value;
 
+        if (module.Lora is not null && (settings.CheckpointDirectory is not null || settings.ResumeFrom is not null))
+            throw new ArgumentException(
+                $"{network.Name} carries LoRA adapters, which are saved alone (Network.SaveAdapter) after training: a run of it writes no checkpoints of the whole network and resumes none",
+                settings.CheckpointDirectory is not null ? nameof(TrainingOptions.CheckpointDirectory) : nameof(TrainingOptions.ResumeFrom));
         if (settings.CheckpointDirectory is { } target) CheckpointFolder.RequireReplaceable(target);
         var feed = new BatchFeed(module, train);
         var validationFeed = validation is null ? null : new BatchFeed(module, validation);

@@ -47,4 +47,7 @@ let lora (settings: string option) (on: string list) (plan: TrainingPlan option)
 
 /// `--key-map`: rules written out, or a JSON file of them (a path that exists).
 let keyMap (text: string option) : KeyMap option =
-    text |> Option.map (fun t -> if File.Exists t then KeyMap.Load t else KeyMap.Parse t)
+    text
+    |> Option.map (fun t ->
+        try if File.Exists t then KeyMap.Load t else KeyMap.Parse t
+        with :? FormatException as e -> raise (ArgumentException(sprintf "--key-map %s: %s" (Functional.Excerpt.short t) e.Message, e)))

@@ -75,6 +75,9 @@ internal sealed class Fixture
     /// <summary>A checkpoint of Chars trained on Text, with its tokenizer.json.</summary>
     public string TextCheckpoint { get; }
 
+    /// <summary>A LoRA adapter of Tiny (on every projection), fine-tuned from Checkpoint.</summary>
+    public string Adapter { get; }
+
     private int next;
 
     public Fixture(string root)
@@ -89,6 +92,8 @@ internal sealed class Fixture
         WriteIdx(IdxImages, IdxLabels, 6);
         ClassesCheckpoint = Path.Combine(root, "classes");
         Require(["train", Source, "--model", "Tiny", "--out", Checkpoint]);
+        Adapter = Path.Combine(root, "adapter");
+        Require(["finetune", Source, "--model", "Tiny", "--from", Checkpoint, "--lora", "rank=2", "--lora-on", "*", "--epochs", "1", "--out", Adapter]);
         Require(["train", Source, "--model", "Classes", "--data", Csv, "--epochs", "2", "--out", ClassesCheckpoint]);
         Text = Write("chars.txt", TextCorpus);
         TextCheckpoint = Path.Combine(root, "text");

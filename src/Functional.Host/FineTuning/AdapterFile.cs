@@ -102,6 +102,10 @@ public static class AdapterFile
         if (type != "LORA") throw json.Error("peft_type", $"expected \"LORA\", found {Excerpt.@short(type)}");
         var bias = json.Text(root, "", "bias");
         if (bias != "none") throw json.Error("bias", $"only adapters without bias terms are read (\"none\"), found {Excerpt.@short(bias)}");
+        // Settings under which PEFT computes something else than this reader would: refused rather than misread.
+        foreach (var flag in new[] { "fan_in_fan_out", "use_rslora", "use_dora" })
+            if (CheckedJson.Optional(root, flag) is { } set && set.ValueKind != JsonValueKind.False)
+                throw json.Error(flag, $"only adapters with {flag} false are read, found {CheckedJson.Found(set)}");
         var rank = json.Int(root, "", "r", 1, 4096);
         var alpha = json.Number(root, "", "lora_alpha", double.Epsilon, double.MaxValue);
         var dropout = json.Number(root, "", "lora_dropout", 0, 1, d => d < 1);
@@ -140,6 +144,10 @@ public static class AdapterFile
         if (config.Model != model)
             throw new CheckpointMismatchException(configPath, $"this adapter was trained on model {Excerpt.@short(config.Model)}, not {model}");
         var store = module.Store;
+        foreach (var projection in config.Settings.Projections)
+            if (!config.BaseShapes.ContainsKey(Lora.weightOf(projection)))
+                throw new CheckpointFormatException(configPath,
+                    $"functional.base_shapes: holds no shape for '{Excerpt.@short(Lora.weightOf(projection))}', which target_modules adapts: the adapter cannot be checked against its base");
         foreach (var (weight, shape) in config.BaseShapes)
         {
             var slot = store.TryFind(weight);
@@ -163,7 +171,12 @@ public static class AdapterFile
             if (slot is null) throw new CheckpointMismatchException(configPath, $"modules_to_save: {model} has no parameter '{Excerpt.@short(trained)}'");
             expected[Prefix + trained] = slot.Value.Tensor;
         }
-        Checkpoint.RequireFits(SafeTensors.ReadHeader(path), expected, path, model + "'s adapter");
+        var header = SafeTensors.ReadHeader(path);
+        var held = header.Entries.Select(e => e.Name).Where(n => !expected.ContainsKey(n)).ToList();
+        if (held.Count > 0)
+            throw new CheckpointFormatException(configPath,
+                $"target_modules and modules_to_save do not list '{Excerpt.@short(held[0])}', which {WeightsFile} holds: the config is not this adapter's");
+        Checkpoint.RequireFits(header, expected, path, model + "'s adapter");
         using var file = SafeTensors.Load(path);
         using (torch.NewDisposeScope())
             foreach (var (name, tensor) in file.Tensors)

@@ -167,12 +167,23 @@ public sealed class Network : IDisposable
             file = file.WithWarnings([.. file.Warnings, warning]);
         }
         cancellation.ThrowIfCancellationRequested();
-        var network = file.Compile(adapter?.Model ?? metadata.Model, new NetworkOptions
+        var networkOptions = new NetworkOptions
         {
             Device = options.Device,
             Precision = options.Precision ?? Checkpoint.PrecisionOf(metadata, Path.Combine(directory, Checkpoint.MetadataFile)),
             Lora = adapter is null ? null : FineTuning.Adapters.Options(adapter.Settings),
-        });
+        };
+        Network network;
+        try
+        {
+            network = file.Compile(adapter?.Model ?? metadata.Model, networkOptions);
+        }
+        catch (ArgumentException e) when (adapter is not null && e.ParamName is nameof(FineTuning.LoraOptions.Targets) or "name")
+        {
+            // The adapter names a model or projections this source does not have: its config's fault, not the caller's.
+            throw new CheckpointMismatchException(Path.Combine(options.Adapter!, FineTuning.AdapterFile.ConfigFile),
+                $"{(e.ParamName == "name" ? "functional.model" : "target_modules")}: {e.Message.Split(" (Parameter")[0]}");
+        }
         try
         {
             if (adapter is not null && adapter.Model != metadata.Model)

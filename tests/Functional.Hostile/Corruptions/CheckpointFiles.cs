@@ -40,6 +40,42 @@ internal sealed class CheckpointJson(string file, int perPath) : ICorruptions
     }
 }
 
+/// <summary>A LoRA adapter's adapter_config.json, read by predict --adapter.</summary>
+internal sealed class AdapterJson(int perPath) : ICorruptions
+{
+    public string Kind => "adapter_config.json";
+
+    // Fields PEFT writes that do not change what the adapter computes: changing or removing them leaves a valid file.
+    // Removing fan_in_fan_out or use_rslora means false (PEFT's default); an adapter without the base's weights hash (one
+    // PEFT wrote) is read without that check; the target patterns are a record of what was asked.
+    private static readonly string[] Informative = ["$.task_type", "$.init_lora_weights", "$.inference_mode", "$.base_model_name_or_path", "$.functional.source", "$.modules_to_save",
+        "$.fan_in_fan_out removed", "$.use_rslora removed", "$.functional.base_weights_sha256 removed", "$.functional.target_patterns"];
+
+    public IEnumerable<Attempt> Systematic(Fixture fixture)
+    {
+        var original = File.ReadAllText(Path.Combine(fixture.Adapter, Kind));
+        foreach (var (what, text, invalid) in JsonMutations.Systematic(original, perPath))
+            yield return Run(fixture, what, Encoding.UTF8.GetBytes(text), invalid);
+        yield return Run(fixture, "invalid UTF-8 in a string", [.. Encoding.UTF8.GetBytes("{\"peft_type\": \""), 0xFF, 0xFE, .. Encoding.UTF8.GetBytes("\"}")], true);
+        yield return Run(fixture, "not JSON", Encoding.UTF8.GetBytes("r = 8"), true);
+    }
+
+    public Attempt Random(Fixture fixture, Random random)
+    {
+        var original = File.ReadAllText(Path.Combine(fixture.Adapter, Kind));
+        var (what, text, invalid) = JsonMutations.Random(original, random);
+        return Run(fixture, what, Encoding.UTF8.GetBytes(text), invalid);
+    }
+
+    private Attempt Run(Fixture fixture, string what, byte[] bytes, bool invalid)
+    {
+        var adapter = fixture.CopyOf(fixture.Adapter);
+        File.WriteAllBytes(Path.Combine(adapter, Kind), bytes);
+        var informative = Informative.Any(p => what.StartsWith(p, StringComparison.Ordinal));
+        return Checkpoints.PredictWithAdapter(fixture, adapter, Kind, what, mustFail: invalid && !informative);
+    }
+}
+
 /// <summary>optimizer.bin: every length, rank and count field, truncations and random bytes; read by a resumed run.</summary>
 internal sealed class OptimizerState(int stride) : ICorruptions
 {
@@ -70,13 +106,15 @@ internal sealed class OptimizerState(int stride) : ICorruptions
 
 /// <summary>weights.safetensors: its header's length field, every field of its JSON header, tensors declared but not
 /// there (up to a terabyte), truncations and flipped bytes; read by predict.</summary>
-internal sealed class WeightsFile(int perPath) : ICorruptions
+internal sealed class WeightsFile(int perPath, bool adapter = false) : ICorruptions
 {
-    public string Kind => "weights.safetensors";
+    public string Kind => adapter ? "adapter_model.safetensors" : "weights.safetensors";
+
+    private string Folder(Fixture fixture) => adapter ? fixture.Adapter : fixture.Checkpoint;
 
     public IEnumerable<Attempt> Systematic(Fixture fixture)
     {
-        var original = File.ReadAllBytes(Path.Combine(fixture.Checkpoint, Kind));
+        var original = File.ReadAllBytes(Path.Combine(Folder(fixture), Kind));
         var (header, data) = Split(original);
         foreach (var (name, value) in new (string, ulong)[] { ("0", 0), ("1", 1), ("2^40", 1UL << 40), ("2^64-1", ulong.MaxValue), ("the file's length", (ulong)original.Length), ("one more than it is", (ulong)header.Length + 1) })
         {
@@ -101,7 +139,7 @@ internal sealed class WeightsFile(int perPath) : ICorruptions
 
     public Attempt Random(Fixture fixture, Random random)
     {
-        var original = File.ReadAllBytes(Path.Combine(fixture.Checkpoint, Kind));
+        var original = File.ReadAllBytes(Path.Combine(Folder(fixture), Kind));
         if (random.Next(2) == 0)
         {
             var (header, data) = Split(original);
@@ -129,11 +167,13 @@ internal sealed class WeightsFile(int perPath) : ICorruptions
         return bytes;
     }
 
-    private static Attempt Run(Fixture fixture, string what, byte[] bytes, bool mustFail)
+    private Attempt Run(Fixture fixture, string what, byte[] bytes, bool mustFail)
     {
-        var checkpoint = fixture.CopyOf(fixture.Checkpoint);
-        File.WriteAllBytes(Path.Combine(checkpoint, "weights.safetensors"), bytes);
-        return Checkpoints.Predict(fixture, checkpoint, "weights.safetensors", what, mustFail);
+        var folder = fixture.CopyOf(Folder(fixture));
+        File.WriteAllBytes(Path.Combine(folder, Kind), bytes);
+        return adapter
+            ? Checkpoints.PredictWithAdapter(fixture, folder, Kind, what, mustFail)
+            : Checkpoints.Predict(fixture, folder, Kind, what, mustFail);
     }
 }
 
@@ -142,6 +182,9 @@ internal static class Checkpoints
 {
     public static Attempt Predict(Fixture fixture, string checkpoint, string kind, string what, bool mustFail) =>
         new(kind, what, ["predict", fixture.Source, "--weights", checkpoint, "--input", "0,1"], kind, mustFail);
+
+    public static Attempt PredictWithAdapter(Fixture fixture, string adapter, string kind, string what, bool mustFail) =>
+        new(kind, what, ["predict", fixture.Source, "--weights", fixture.Checkpoint, "--adapter", adapter, "--input", "0,1"], kind, mustFail);
 
     public static Attempt Resume(Fixture fixture, string checkpoint, string kind, string what, bool mustFail) =>
         new(kind, what, ["train", fixture.Source, "--model", "Tiny", "--resume", checkpoint, "--out", Path.Combine(Path.GetDirectoryName(checkpoint)!, "resumed"), "--epochs", "6"], kind, mustFail);

@@ -53,6 +53,28 @@ internal sealed class Flags : ICorruptions
             yield return new(Kind, $"train --text {flag} {Excerpt(value)}",
                 ["train", fixture.Source, "--model", "Chars", "--text", fixture.Text, "--epochs", "1", "--out", Path.Combine(fixture.NewFolder(), "out"), flag, value],
                 CulpritOf(flag, value), mustFail);
+        // fnn finetune's flags, from the Tiny checkpoint (paths 0.weight, 0.bias, 2.weight, 2.bias).
+        (string Flag, string Value, bool MustFail)[] finetuneFlags =
+        [
+            ("--freeze", "", true), ("--freeze", "x.*", true), ("--freeze", "*", true), ("--freeze", "[", true), ("--freeze", "\u0007\u001b[2J", true),
+            ("--freeze", new string('*', 10_000) + "x", true), ("--freeze", new string('a', 100_000), true), ("--freeze", "0.*", false),
+            ("--unfreeze-at", "0", true), ("--unfreeze-at", "-1", true), ("--unfreeze-at", "2147483647", true), ("--unfreeze-at", "x", true),
+            ("--lr-for", "", true), ("--lr-for", "0.*", true), ("--lr-for", "0.*=NaN", true), ("--lr-for", "0.*=-1", true), ("--lr-for", "0.*=1e999", true),
+            ("--lr-for", "=0.1", true), ("--lr-for", "x.*=0.1", true), ("--lr-for", "0.*=0.01", false),
+            ("--lora", "rank=0", true), ("--lora", "rank=5000", true), ("--lora", "rank=2.5", true), ("--lora", "dropout=1", true),
+            ("--lora", "alpha=NaN", true), ("--lora", "alpha=-1", true), ("--lora", "rank", true), ("--lora", "nosuch=1", true), ("--lora", "rank=1, rank=2", true),
+            ("--lora", "r=2, lora_alpha=4", false), ("--lora-on", "", true), ("--lora-on", "*.query.weight", true), ("--lora-on", "0.bias", true),
+            ("--trainable", "2.*", true), ("--key-map", "=", true), ("--key-map", "a", true), ("--key-map", "*=**", true), ("--key-map", "0.*=0.*", false),
+        ];
+        foreach (var (flag, value, mustFail) in finetuneFlags)
+        {
+            var text = System.Text.RegularExpressions.Regex.Unescape(value);
+            // --lora alone asks for --lora-on; --lora-on alone takes the default settings.
+            string[] extra = flag == "--lora" ? ["--lora-on", "*"] : [];
+            yield return new(Kind, $"finetune {flag} {Excerpt(value)}",
+                ["finetune", fixture.Source, "--model", "Tiny", "--from", fixture.Checkpoint, "--epochs", "2", "--out", Path.Combine(fixture.NewFolder(), "out"), .. extra, flag, text],
+                flag, mustFail);
+        }
         foreach (var (value, mustFail) in new[] { ("dim=99999999999", true), ("dim=-1", true), ("dim=0", true), ("dim=abc", true), ("dim=1e3", true), ("dim=4", false) })
             yield return new(Kind, $"summary --set {value}", ["summary", fixture.Source, "--model", "Wide", "--set", value], "dim", mustFail);
         foreach (var (value, mustFail) in new[] { ("", true), ("NaN,1", true), ("1e39,0", true), ("1,2,3", true), ("1", true), (string.Join(",", Enumerable.Repeat("1", 100_000)), true), ("0,1", false) })

@@ -55,7 +55,7 @@ ICorruptions[] all =
     new OptimizerState(stride: thorough ? 4 : 8), new CheckpointJson("training.json", perPath: thorough ? 3 : 1),
     new CsvFiles(), new IdxFiles(), new Sources(), new SpecialPaths(), new Flags(),
     new TokenizerJson(perPath: thorough ? 3 : 1), new TokenCacheFiles(stride: thorough ? 4 : 40),
-    new AdapterJson(perPath: thorough ? 3 : 1), new WeightsFile(perPath: thorough ? 3 : 1, adapter: true),
+    new CheckpointJson("adapter_config.json", perPath: thorough ? 3 : 1), new WeightsFile(perPath: thorough ? 3 : 1, adapter: true),
 ];
 var kinds = options.TryGetValue("kinds", out var k) ? all.Where(c => k.Split(',').Contains(c.Kind)).ToArray() : all;
 

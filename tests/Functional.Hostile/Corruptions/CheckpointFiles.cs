@@ -4,75 +4,52 @@ using System.Text.Json.Nodes;
 
 namespace Functional.Hostile.Corruptions;
 
-/// <summary>The checkpoint's two JSON files, each read by the command that needs it: model.json by predict and eval,
-/// training.json by a resumed run.</summary>
+/// <summary>The JSON files of a checkpoint and of a LoRA adapter, each read by the command that needs it: model.json by
+/// predict and eval, training.json by a resumed run, adapter_config.json by predict --adapter.</summary>
 internal sealed class CheckpointJson(string file, int perPath) : ICorruptions
 {
     public string Kind => file;
 
-    private bool ReadByResume => file == "training.json";
+    private bool OfAdapter => file == "adapter_config.json";
+
+    private string Folder(Fixture fixture) => OfAdapter ? fixture.Adapter : fixture.Checkpoint;
+
+    // Fields that are informative only: changing them leaves a valid file. A checkpoint's: when it was written, by which
+    // version, how it was trained (a network saved untrained has none). An adapter's: what PEFT writes that changes
+    // nothing here, fan_in_fan_out and use_rslora removed (false, PEFT's default), no base weights hash (an adapter PEFT
+    // wrote has none: it is read without that check), and the target patterns (a record of what was asked).
+    private string[] Informative => OfAdapter
+        ? ["$.task_type", "$.init_lora_weights", "$.inference_mode", "$.base_model_name_or_path", "$.functional.source", "$.modules_to_save",
+           "$.fan_in_fan_out removed", "$.use_rslora removed", "$.functional.base_weights_sha256 removed", "$.functional.target_patterns"]
+        : ["$.created", "$.functionalVersion", "$.training"];
 
     public IEnumerable<Attempt> Systematic(Fixture fixture)
     {
-        var original = File.ReadAllText(Path.Combine(fixture.Checkpoint, file));
+        var original = File.ReadAllText(Path.Combine(Folder(fixture), file));
         foreach (var (what, text, invalid) in JsonMutations.Systematic(original, perPath))
             yield return Run(fixture, what, Encoding.UTF8.GetBytes(text), invalid);
         yield return Run(fixture, "invalid UTF-8 in a string", [.. Encoding.UTF8.GetBytes("{\"model\": \""), 0xFF, 0xFE, .. Encoding.UTF8.GetBytes("\"}")], true);
-    }
-
-    public Attempt Random(Fixture fixture, Random random)
-    {
-        var original = File.ReadAllText(Path.Combine(fixture.Checkpoint, file));
-        var (what, text, invalid) = JsonMutations.Random(original, random);
-        return Run(fixture, what, Encoding.UTF8.GetBytes(text), invalid);
-    }
-
-    private Attempt Run(Fixture fixture, string what, byte[] bytes, bool invalid)
-    {
-        var checkpoint = fixture.CopyOf(fixture.Checkpoint);
-        File.WriteAllBytes(Path.Combine(checkpoint, file), bytes);
-        // Some fields are informative only (when it was written, by which version, how it was trained; a network saved
-        // untrained has no training): changing them leaves a valid file.
-        var informative = new[] { "$.created", "$.functionalVersion", "$.training" }.Any(p => what.StartsWith(p, StringComparison.Ordinal));
-        return ReadByResume
-            ? Checkpoints.Resume(fixture, checkpoint, file, what, mustFail: invalid && !informative)
-            : Checkpoints.Predict(fixture, checkpoint, file, what, mustFail: invalid && !informative);
-    }
-}
-
-/// <summary>A LoRA adapter's adapter_config.json, read by predict --adapter.</summary>
-internal sealed class AdapterJson(int perPath) : ICorruptions
-{
-    public string Kind => "adapter_config.json";
-
-    // Fields PEFT writes that do not change what the adapter computes: changing or removing them leaves a valid file.
-    // Removing fan_in_fan_out or use_rslora means false (PEFT's default); an adapter without the base's weights hash (one
-    // PEFT wrote) is read without that check; the target patterns are a record of what was asked.
-    private static readonly string[] Informative = ["$.task_type", "$.init_lora_weights", "$.inference_mode", "$.base_model_name_or_path", "$.functional.source", "$.modules_to_save",
-        "$.fan_in_fan_out removed", "$.use_rslora removed", "$.functional.base_weights_sha256 removed", "$.functional.target_patterns"];
-
-    public IEnumerable<Attempt> Systematic(Fixture fixture)
-    {
-        var original = File.ReadAllText(Path.Combine(fixture.Adapter, Kind));
-        foreach (var (what, text, invalid) in JsonMutations.Systematic(original, perPath))
-            yield return Run(fixture, what, Encoding.UTF8.GetBytes(text), invalid);
-        yield return Run(fixture, "invalid UTF-8 in a string", [.. Encoding.UTF8.GetBytes("{\"peft_type\": \""), 0xFF, 0xFE, .. Encoding.UTF8.GetBytes("\"}")], true);
         yield return Run(fixture, "not JSON", Encoding.UTF8.GetBytes("r = 8"), true);
     }
 
     public Attempt Random(Fixture fixture, Random random)
     {
-        var original = File.ReadAllText(Path.Combine(fixture.Adapter, Kind));
+        var original = File.ReadAllText(Path.Combine(Folder(fixture), file));
         var (what, text, invalid) = JsonMutations.Random(original, random);
         return Run(fixture, what, Encoding.UTF8.GetBytes(text), invalid);
     }
 
     private Attempt Run(Fixture fixture, string what, byte[] bytes, bool invalid)
     {
-        var adapter = fixture.CopyOf(fixture.Adapter);
-        File.WriteAllBytes(Path.Combine(adapter, Kind), bytes);
-        var informative = Informative.Any(p => what.StartsWith(p, StringComparison.Ordinal));
-        return Checkpoints.PredictWithAdapter(fixture, adapter, Kind, what, mustFail: invalid && !informative);
+        var folder = fixture.CopyOf(Folder(fixture));
+        File.WriteAllBytes(Path.Combine(folder, file), bytes);
+        var mustFail = invalid && !Informative.Any(p => what.StartsWith(p, StringComparison.Ordinal));
+        return file switch
+        {
+            "training.json" => Checkpoints.Resume(fixture, folder, file, what, mustFail),
+            "adapter_config.json" => Checkpoints.PredictWithAdapter(fixture, folder, file, what, mustFail),
+            _ => Checkpoints.Predict(fixture, folder, file, what, mustFail),
+        };
     }
 }
 

@@ -8,6 +8,18 @@ open System.Runtime.InteropServices
 open System.Threading
 open Functional.Cli.Output
 
+/// The C library's `_exit`: ends the process without running exit handlers. Environment.Exit runs them, libtorch's
+/// among them, while the training thread may still be inside libtorch, which crashed the process (exit code 139).
+module private Native =
+    [<DllImport("libc", EntryPoint = "_exit")>]
+    extern void exitNow(int code)
+
+/// Ends the process at once with `code`, its output flushed.
+let private stopNow (code: int) =
+    Console.Out.Flush()
+    Console.Error.Flush()
+    if OperatingSystem.IsWindows() then Environment.Exit code else Native.exitNow code
+
 /// Listens for both signals while it lives; `Token` is cancelled by the first one.
 type Listener() =
     let source = new CancellationTokenSource()
@@ -24,7 +36,7 @@ type Listener() =
                 source.Cancel()
             else
                 error (sprintf "%s again: stopping now" (nameOf context.Signal))
-                Environment.Exit(exitCodeOf context.Signal))
+                stopNow (exitCodeOf context.Signal))
     let registrations =
         [ PosixSignal.SIGINT; PosixSignal.SIGTERM ]
         |> List.map (fun s -> PosixSignalRegistration.Create(s, Action<PosixSignalContext> handle))

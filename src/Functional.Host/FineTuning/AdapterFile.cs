@@ -113,7 +113,7 @@ public static class AdapterFile
         if (targets.Count == 0) throw json.Error("target_modules", "expected at least one projection");
         var trained = CheckedJson.Optional(root, "modules_to_save") is { } saved ? Strings(json, json.Array(root, "", "modules_to_save"), "modules_to_save") : [];
         var ours = json.Object(root, "", "functional");
-        var format = json.Int(ours, "functional", "format", 1, 1);
+        json.Int(ours, "functional", "format", 1, 1); // the only format there is
         var model = json.Text(ours, "functional", "model");
         var sourceHash = json.Text(ours, "functional", "source_sha256");
         var weightsHash = CheckedJson.Optional(ours, "base_weights_sha256") is { } h ? json.Text(h, "functional.base_weights_sha256") : null;
@@ -126,7 +126,6 @@ public static class AdapterFile
             if (property.Value.ValueKind != JsonValueKind.Array) throw json.Error(at, $"expected a shape (an array of sizes), found {CheckedJson.Found(property.Value)}");
             shapes[property.Name] = property.Value.EnumerateArray().Select((d, i) => json.Integer(d, $"{at}[{i}]", 1, int.MaxValue)).ToArray();
         }
-        _ = format;
         return new Config(new Lora.Settings(rank, alpha, dropout, Microsoft.FSharp.Collections.ListModule.OfSeq(targets)),
             patterns, model, sourceHash, weightsHash, shapes, trained);
     }

@@ -14,10 +14,13 @@ namespace Functional.Data;
 internal static class ExampleTensors
 {
     /// <summary>The model's input for <paramref name="rows"/>, one batch (a new tensor in the current dispose scope).</summary>
+    /// <param name="module">the model the rows are for</param>
+    /// <param name="rows">the examples' inputs, each flat in row-major order</param>
+    /// <param name="allowNonFinite">let NaN and infinite values through (real-valued inputs only: a token id is always checked)</param>
     /// <exception cref="ArgumentException">no rows, a row of the wrong length, a value that is not finite, a bad token id</exception>
-    public static torch.Tensor Inputs(CompiledModel module, IReadOnlyList<float[]> rows)
+    public static torch.Tensor Inputs(CompiledModel module, IReadOnlyList<float[]> rows, bool allowNonFinite = false)
     {
-        var (flat, length) = Flatten(rows, module.Model, module.Model.Input, "input");
+        var (flat, length) = Flatten(rows, module.Model, module.Model.Input, "input", allowNonFinite && !module.Model.Input.Tokens);
         using var cpu = torch.tensor(flat, [rows.Count, length]);
         return new BatchFeed(module, [length]).Inputs(cpu);
     }
@@ -64,7 +67,7 @@ internal static class ExampleTensors
     }
 
     /// <summary>The rows, checked (all of one length that fits <paramref name="shape"/>, finite), one after another.</summary>
-    private static (float[] Flat, int Length) Flatten(IReadOnlyList<float[]> rows, Model model, Shape shape, string side)
+    private static (float[] Flat, int Length) Flatten(IReadOnlyList<float[]> rows, Model model, Shape shape, string side, bool allowNonFinite = false)
     {
         ArgumentNullException.ThrowIfNull(rows);
         if (rows.Count == 0) throw new ArgumentException("there are no examples", nameof(rows));
@@ -78,9 +81,9 @@ internal static class ExampleTensors
                 throw new ArgumentException(known is not null
                     ? $"example {i + 1}'s {side} has {row.Length} values, but {model.Name}'s {side} {shape} takes {size}"
                     : $"example {i + 1}'s {side} has {row.Length} values but example 1's has {size}; the examples of one batch must have one length");
-            for (var j = 0; j < row.Length; j++)
+            for (var j = 0; j < row.Length && !allowNonFinite; j++)
                 if (!float.IsFinite(row[j]))
-                    throw new ArgumentException($"example {i + 1}'s {side} holds {row[j]}; only finite numbers can be used");
+                    throw new ArgumentException($"example {i + 1}'s {side} holds {row[j]} at position {j + 1}; only finite numbers can be used");
             row.CopyTo(flat, i * size);
         }
         if (size == 0) throw new ArgumentException($"example 1's {side} has no values");

@@ -28,6 +28,10 @@ public sealed class GenerationRun : IAsyncEnumerable<string>
     private readonly GenerationOptions options;
     private int started;
 
+    /// <summary>Held while the run is enumerated (a <see cref="Serving.Predictor"/>'s call, so that disposing it
+    /// waits for the run to end); null: nothing to hold.</summary>
+    internal Func<IDisposable>? Lease { get; init; }
+
     internal GenerationRun(TextGenerator generator, int[] prompt, GenerationOptions options)
     {
         this.generator = generator;
@@ -67,6 +71,7 @@ public sealed class GenerationRun : IAsyncEnumerable<string>
     internal IEnumerable<string> Pieces(CancellationToken cancellation)
     {
         if (Interlocked.Exchange(ref started, 1) != 0) throw new InvalidOperationException("a generation can be enumerated once; start another");
+        using var lease = Lease?.Invoke();
         var clock = Stopwatch.StartNew();
         var decoder = generator.Tokenizer.NewDecoder();
         var stop = new StopText(options.Stop);

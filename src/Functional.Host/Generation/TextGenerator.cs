@@ -67,13 +67,16 @@ public sealed class TextGenerator
     /// produced, the seed, why it ended and how long it took.
     /// </summary>
     /// <exception cref="ArgumentException">the prompt holds text the tokenizer cannot encode, or an option is out of range</exception>
-    public GenerationRun Start(string prompt, GenerationOptions? options = null)
+    public GenerationRun Start(string prompt, GenerationOptions? options = null) => Start(prompt, options, null);
+
+    /// <summary><see cref="Start(string, GenerationOptions?)"/>, holding <paramref name="lease"/>'s lease while the run is enumerated.</summary>
+    internal GenerationRun Start(string prompt, GenerationOptions? options, Func<IDisposable>? lease)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         options ??= new GenerationOptions();
         options.Validate();
         var ids = Tokenizer.Encode(prompt.Length == 0 ? "\n" : prompt);
-        return new GenerationRun(this, ids, options);
+        return new GenerationRun(this, ids, options) { Lease = lease };
     }
 
     /// <summary>

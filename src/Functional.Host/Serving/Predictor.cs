@@ -93,20 +93,22 @@ public sealed class Predictor : IDisposable
     }
 
     /// <summary>
-    /// Loads a checkpoint with the source its <c>model.json</c> names (<c>source</c>, as it was given to training:
-    /// relative paths are relative to the current folder), which must still be there and unchanged.
+    /// Loads a checkpoint with the source its <c>model.json</c> names (<c>source</c>, a file name), found in the current
+    /// folder or beside the checkpoint folder, and required to be unchanged (its SHA-256 is the one model.json records).
     /// </summary>
-    /// <exception cref="FileNotFoundException">the folder is not a checkpoint, or the source it names is gone</exception>
+    /// <exception cref="FileNotFoundException">the folder is not a checkpoint, or its source is in neither place</exception>
     /// <exception cref="SourceChangedException">the source has changed since the checkpoint was written</exception>
     public static Predictor Load(string checkpointDirectory, PredictorOptions? options = null, CancellationToken cancellation = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(checkpointDirectory);
         var metadata = Checkpoint.ReadMetadata(CheckpointFolder.Newest(checkpointDirectory));
-        if (!File.Exists(metadata.Source))
-            throw new FileNotFoundException(
-                $"{checkpointDirectory} was trained from {metadata.Source} ({Checkpoint.MetadataFile}'s source), which is not there: give the .fnn file too",
+        var beside = Path.GetDirectoryName(CheckpointFolder.FullPath(checkpointDirectory)) ?? ".";
+        var candidates = new[] { metadata.Source, Path.Combine(beside, Path.GetFileName(metadata.Source)) };
+        var source = candidates.FirstOrDefault(File.Exists)
+            ?? throw new FileNotFoundException(
+                $"{checkpointDirectory} was trained from {metadata.Source} ({Checkpoint.MetadataFile}'s source), which is neither in the current folder nor in {beside}: give the .fnn file too",
                 metadata.Source);
-        return Load(metadata.Source, checkpointDirectory, (options ?? new PredictorOptions()) with { RequireUnchangedSource = true }, cancellation);
+        return Load(source, checkpointDirectory, (options ?? new PredictorOptions()) with { RequireUnchangedSource = true }, cancellation);
     }
 
     /// <summary>The model's name.</summary>

@@ -93,12 +93,13 @@ public sealed class FunctionalModelOptions
             MaxConcurrentCalls = MaxConcurrentCalls,
             MaxPromptTokens = MaxPromptTokens,
             MaxNewTokens = MaxNewTokens,
-            MicroBatching = Batching.Enabled
-                ? new MicroBatchingOptions { Window = TimeSpan.FromMilliseconds(Batching.WindowMilliseconds), MaxBatchSize = Batching.MaxBatchSize }
-                : null,
         };
+        // The batching settings are checked when batching is off too: a typo should not wait until it is turned on.
+        var batching = new MicroBatchingOptions { Window = TimeSpan.FromMilliseconds(Batching.WindowMilliseconds), MaxBatchSize = Batching.MaxBatchSize };
         try
         {
+            batching.Validate();
+            options = options with { MicroBatching = Batching.Enabled ? batching : null };
             options.Validate();
         }
         catch (ArgumentOutOfRangeException e)

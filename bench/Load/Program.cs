@@ -2,6 +2,7 @@
 // connections, each answer compared with the answer the same image got alone, latency per request, and the
 // server's resident memory after the first 1,000 requests and at the end. Optionally swaps in another checkpoint
 // halfway (--swap-from ALT --checkpoint DIR): every answer must then equal the old or the new weights' answer.
+// Answers must be the same floats, or within --tolerance (micro-batched rows may round differently from a lone row).
 // Bounded: loopback URLs only, at most 64 connections and 100,000 requests per connection.
 using System.Diagnostics;
 using System.IO.Compression;
@@ -18,20 +19,25 @@ using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer
 };
 var predict = $"models/{settings.Model}/predict";
 
-async Task<string> Answer(float[] image)
+async Task<float[]> Answer(float[] image)
 {
     using var response = await http.PostAsJsonAsync(predict, new { input = image });
     var body = await response.Content.ReadAsStringAsync();
     if (!response.IsSuccessStatusCode) throw new HttpRequestException($"{(int)response.StatusCode}: {body}");
-    // The output's numbers as the server wrote them: equal texts are equal floats.
-    return JsonNode.Parse(body)!["output"]!.ToJsonString();
+    return JsonNode.Parse(body)!["output"]!.AsArray().Select(v => (float)v!).ToArray();
 }
 
-async Task<string[]> Alone() { var a = new string[images.Length]; for (var i = 0; i < images.Length; i++) a[i] = await Answer(images[i]); return a; }
+async Task<float[][]> Alone() { var a = new float[images.Length][]; for (var i = 0; i < images.Length; i++) a[i] = await Answer(images[i]); return a; }
+
+// How far an answer is from the expected one (0: the same floats); above --tolerance it is a mismatch.
+double Distance(float[] answer, float[] expected) =>
+    answer.Length != expected.Length ? double.PositiveInfinity : answer.Zip(expected, (a, b) => Math.Abs((double)a - b)).DefaultIfEmpty(0).Max();
+var largest = 0.0;
+var exact = 0L;
 
 Console.WriteLine($"{settings.Url}{predict}: {images.Length} images, single-threaded answers first");
 var before = await Alone();
-string[]? after = null;
+float[][]? after = null;
 var latencies = new double[settings.Connections * settings.Requests];
 var errors = 0L;
 var mismatches = 0L;
@@ -49,8 +55,14 @@ await Task.WhenAll(Enumerable.Range(0, settings.Connections).Select(connection =
         try
         {
             var answer = await Answer(images[index]);
-            if (answer != before[index] && !swapped) Interlocked.Increment(ref mismatches);
-            else if (answer != before[index]) Keep.Unsure(index, answer);
+            var distance = Distance(answer, before[index]);
+            if (distance == 0) Interlocked.Increment(ref exact);
+            else if (swapped) Keep.Unsure(index, answer);
+            else
+            {
+                lock (latencies) largest = Math.Max(largest, distance);
+                if (distance > settings.Tolerance) Interlocked.Increment(ref mismatches);
+            }
         }
         catch (Exception e)
         {
@@ -74,7 +86,7 @@ if (swapped)
     // Answers after the swap must be the new weights' (once reloaded) or the old ones'.
     await Reloaded.Wait(http, settings.Model);
     after = await Alone();
-    mismatches += Keep.NotIn(after);
+    mismatches += Keep.NotIn(after, Distance, settings.Tolerance);
 }
 Array.Sort(latencies);
 var total = latencies.Length;
@@ -89,7 +101,10 @@ var summary = new
     p50Ms = Math.Round(latencies[total / 2], 3),
     p99Ms = Math.Round(latencies[Math.Min(total - 1, (int)(total * 0.99))], 3),
     errors,
+    exactAnswers = exact,
     mismatches,
+    tolerance = settings.Tolerance,
+    largestDifference = largest,
     swapped,
     rssAfter1000MiB = rssAtThousand is { } a ? Math.Round(a / 1048576.0, 1) : (double?)null,
     rssAtEndMiB = rssAtEnd is { } b ? Math.Round(b / 1048576.0, 1) : (double?)null,
@@ -104,9 +119,10 @@ return errors == 0 && mismatches == 0 ? 0 : 1;
 /// <summary>Answers after a swap that differ from the old weights': checked against the new weights' at the end.</summary>
 static class Keep
 {
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int, string), bool> seen = new();
-    public static void Unsure(int index, string answer) => seen.TryAdd((index, answer), true);
-    public static long NotIn(string[] after) => seen.Keys.LongCount(k => after[k.Item1] != k.Item2);
+    private static readonly System.Collections.Concurrent.ConcurrentBag<(int Index, float[] Answer)> seen = [];
+    public static void Unsure(int index, float[] answer) => seen.Add((index, answer));
+    public static long NotIn(float[][] after, Func<float[], float[], double> distance, double tolerance) =>
+        seen.LongCount(k => distance(k.Answer, after[k.Index]) > tolerance);
 }
 
 static class Reloaded
@@ -171,7 +187,7 @@ static class Images
 }
 
 sealed record Settings(string Url, string Model, int Connections, int Requests, int Examples, string Images, int? ServerPid,
-    string? SwapFrom, string? Checkpoint, string? Json)
+    string? SwapFrom, string? Checkpoint, string? Json, double Tolerance)
 {
     public static Settings Parse(string[] args)
     {
@@ -195,8 +211,10 @@ sealed record Settings(string Url, string Model, int Connections, int Requests, 
             Get("images", "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz"),
             map.ContainsKey("server-pid") ? Int("server-pid", 1, int.MaxValue) : null,
             map.Remove("swap-from", out var from) ? from : null, map.Remove("checkpoint", out var checkpoint) ? checkpoint : null,
-            map.Remove("json", out var json) ? json : null);
-        if (map.Count > 0) throw new ArgumentException($"unknown option --{map.Keys.First()}; the options are --url --model --connections --requests --examples --images --server-pid --swap-from --checkpoint --json");
+            map.Remove("json", out var json) ? json : null,
+            map.Remove("tolerance", out var tolerance) ? (double.TryParse(tolerance, System.Globalization.CultureInfo.InvariantCulture, out var t) && t >= 0 ? t
+                : throw new ArgumentException($"--tolerance must be a number of at least 0, not '{tolerance}'")) : 0);
+        if (map.Count > 0) throw new ArgumentException($"unknown option --{map.Keys.First()}; the options are --url --model --connections --requests --examples --images --server-pid --swap-from --checkpoint --json --tolerance");
         if ((settings.SwapFrom is null) != (settings.Checkpoint is null)) throw new ArgumentException("--swap-from and --checkpoint go together");
         return settings;
     }

@@ -18,7 +18,7 @@ public enum GenerationEnd
 }
 
 /// <summary>
-/// One generation (<see cref="TextGenerator.Start"/>): enumerate it for the continuation's text, piece by
+/// One generation (<see cref="TextGenerator.Start(string, GenerationOptions?)"/>): enumerate it for the continuation's text, piece by
 /// piece; afterwards it tells what happened. Enumerate it once.
 /// </summary>
 public sealed class GenerationRun : IAsyncEnumerable<string>

@@ -263,7 +263,7 @@ public sealed class Predictor : IDisposable
 
     /// <summary>
     /// A generation from <paramref name="prompt"/>, checked now and computed as it is enumerated (see
-    /// <see cref="TextGenerator.Start"/>); disposing the predictor waits for runs being enumerated to end.
+    /// <see cref="TextGenerator.Start(string, GenerationOptions?)"/>); disposing the predictor waits for runs being enumerated to end.
     /// </summary>
     /// <exception cref="InvalidOperationException">the model is not a language model with a tokenizer (<see cref="CanGenerate"/>)</exception>
     /// <exception cref="InvalidInputException">the prompt is longer than <see cref="MaxPromptTokens"/> tokens or cannot be

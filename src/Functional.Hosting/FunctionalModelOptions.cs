@@ -12,6 +12,9 @@ namespace Functional.Hosting;
 /// </summary>
 public sealed class FunctionalModelOptions
 {
+    /// <summary>False leaves a model that configuration lists unserved (by <see cref="FunctionalServiceCollectionExtensions.AddFunctionalModels(Microsoft.Extensions.DependencyInjection.IServiceCollection, Microsoft.Extensions.Configuration.IConfiguration)"/>); true by default.</summary>
+    public bool Enabled { get; set; } = true;
+
     /// <summary>The <c>.fnn</c> file; null: the source the checkpoint's model.json names.</summary>
     public string? Source { get; set; }
 

@@ -40,12 +40,13 @@ public static class FunctionalServiceCollectionExtensions
     }
 
     /// <summary>Serves every model listed under <c>Functional:Models</c> in <paramref name="configuration"/> (each child
-    /// section's key is a name), as <see cref="AddFunctionalModel"/> does.</summary>
+    /// section's key is a name), as <see cref="AddFunctionalModel"/> does, except those whose <c>Enabled</c> is false.</summary>
     public static IServiceCollection AddFunctionalModels(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         foreach (var section in configuration.GetSection(ModelsSection).GetChildren())
-            services.AddFunctionalModel(section.Key);
+            if (section[nameof(FunctionalModelOptions.Enabled)] is not { } enabled || !bool.TryParse(enabled, out var on) || on)
+                services.AddFunctionalModel(section.Key);
         return services;
     }
 

@@ -45,20 +45,24 @@ public sealed class HostingTests(ServingCheckpoints files) : IClassFixture<Servi
             ["Functional:Models:a:ClassNames:0"] = "x",
             ["Functional:Models:a:ClassNames:1"] = "y",
             ["Functional:Models:b:Checkpoint"] = "runs/b",
+            ["Functional:Models:off:Checkpoint"] = "runs/off",
+            ["Functional:Models:off:Enabled"] = "false",
         }).Build();
         services.AddSingleton<Microsoft.Extensions.Configuration.IConfiguration>(configuration);
         services.AddLogging();
-        services.AddFunctionalModel("a", o => o.MaxConcurrentCalls = 2);
-        services.AddFunctionalModel("b");
+        services.AddFunctionalModels(configuration);
+        services.AddFunctionalModel("c", o => o.Checkpoint = "runs/c");
+        services.Configure<FunctionalModelOptions>("a", o => o.MaxConcurrentCalls = 2);
         Assert.Throws<ArgumentException>(() => services.AddFunctionalModel("a"));
         using var provider = services.BuildServiceProvider();
         var a = provider.GetRequiredService<IOptionsMonitor<FunctionalModelOptions>>().Get("a");
         Assert.Equal(("runs/a", true, 2), (a.Checkpoint, a.Batching.Enabled, a.MaxConcurrentCalls));
         Assert.Equal(["x", "y"], a.ClassNames);
         var models = provider.GetRequiredService<FunctionalModels>();
-        Assert.Equal(["a", "b"], models.All.Select(m => m.Name));
+        Assert.Equal("runs/c", provider.GetRequiredService<IOptionsMonitor<FunctionalModelOptions>>().Get("c").Checkpoint);
+        Assert.Equal(["a", "b", "c"], models.All.Select(m => m.Name));
         Assert.All(models.All, m => Assert.Equal(ModelState.Loading, m.State));
-        Assert.Contains("the models are a, b", Assert.Throws<KeyNotFoundException>(() => models["c"]).Message);
+        Assert.Contains("the models are a, b, c", Assert.Throws<KeyNotFoundException>(() => models["off"]).Message);
         Assert.Throws<ModelNotReadyException>(() => models["a"].Predictor);
     }
 

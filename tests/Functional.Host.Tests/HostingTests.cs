@@ -113,20 +113,8 @@ public sealed class HostingTests(ServingCheckpoints files) : IClassFixture<Servi
     [Fact]
     public async Task A_replaced_checkpoint_is_swapped_in_and_a_call_in_flight_finishes_on_the_old_weights()
     {
-        var directory = Directory.CreateTempSubdirectory("functional-reload-").FullName;
-        try
+        await Reloading(files.LanguageSource, files.Language, async (host, model, checkpoint, directory) =>
         {
-            var checkpoint = Path.Combine(directory, "lm");
-            CopyFolder(files.Language, checkpoint);
-            using var host = Build(new()
-            {
-                ["Functional:Models:lm:Source"] = files.LanguageSource,
-                ["Functional:Models:lm:Checkpoint"] = checkpoint,
-                ["Functional:Models:lm:ReloadPollSeconds"] = "0.05",
-            });
-            await host.StartAsync();
-            var model = host.Services.GetRequiredService<FunctionalModels>()["lm"];
-            await Until(() => model.State == ModelState.Ready);
             var before = model.Predictor.Predict([1, 2, 3]);
             var options = new GenerationOptions { MaxTokens = 40, Seed = 2 };
             var expected = model.Predictor.Generate("ab", options);
@@ -157,31 +145,14 @@ public sealed class HostingTests(ServingCheckpoints files) : IClassFixture<Servi
             using var fresh = Predictor.Load(files.LanguageSource, checkpoint);
             Assert.Equal(fresh.Predict([1, 2, 3]), after);
             Assert.Null(model.ReloadError);
-            await host.StopAsync();
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        });
     }
 
     [Fact]
     public async Task A_broken_replacement_keeps_the_old_weights_and_the_health_check_degrades()
     {
-        var directory = Directory.CreateTempSubdirectory("functional-reload-").FullName;
-        try
+        await Reloading(files.ClassifierSource, files.Classifier, async (host, model, checkpoint, directory) =>
         {
-            var checkpoint = Path.Combine(directory, "clf");
-            CopyFolder(files.Classifier, checkpoint);
-            using var host = Build(new()
-            {
-                ["Functional:Models:clf:Source"] = files.ClassifierSource,
-                ["Functional:Models:clf:Checkpoint"] = checkpoint,
-                ["Functional:Models:clf:ReloadPollSeconds"] = "0.05",
-            });
-            await host.StartAsync();
-            var model = host.Services.GetRequiredService<FunctionalModels>()["clf"];
-            await Until(() => model.State == ModelState.Ready);
             var before = model.Predictor.Predict(ServingCheckpoints.Example(0));
             // Weights of another shape: a complete checkpoint folder that does not fit the model.
             File.WriteAllText(Path.Combine(directory, "wide.fnn"), "model Clf : [6] -> [3] = dense 32 >> relu >> dense 3");
@@ -195,6 +166,28 @@ public sealed class HostingTests(ServingCheckpoints files) : IClassFixture<Servi
             var health = await Health(host);
             Assert.Equal(HealthStatus.Degraded, health.Status);
             Assert.Contains("serves its previous weights", health.Entries["functional-models"].Description);
+        });
+    }
+
+    /// <summary>Serves a copy of <paramref name="checkpoint"/> (in a temporary folder, looked at every 50 ms) as model "m",
+    /// runs <paramref name="test"/> on it once it is ready, then stops the host and removes the folder.</summary>
+    private static async Task Reloading(string source, string checkpoint, Func<IHost, ServedModel, string, string, Task> test)
+    {
+        var directory = Directory.CreateTempSubdirectory("functional-reload-").FullName;
+        try
+        {
+            var served = Path.Combine(directory, "served");
+            CopyFolder(checkpoint, served);
+            using var host = Build(new()
+            {
+                ["Functional:Models:m:Source"] = source,
+                ["Functional:Models:m:Checkpoint"] = served,
+                ["Functional:Models:m:ReloadPollSeconds"] = "0.05",
+            });
+            await host.StartAsync();
+            var model = host.Services.GetRequiredService<FunctionalModels>()["m"];
+            await Until(() => model.State == ModelState.Ready);
+            await test(host, model, served, directory);
             await host.StopAsync();
         }
         finally
